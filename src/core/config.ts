@@ -1,0 +1,316 @@
+// Configuration: one validated schema (TypeBox → JSON Schema → ajv). Sources, lowest first:
+// schema defaults, a JSON file (--config or VIGIL_CONFIG), then environment variables
+// VIGIL_<SECTION>__<KEY> (e.g. VIGIL_HTTP__PORT=9443). Every default is the secure choice, and
+// security settings only accept values inside the secure range (GCB / seed 002 §5.4.2).
+// docs/configuration.md is generated from this schema (`vigil docs`), so it cannot drift.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { VigilError } from './errors.ts';
+
+const Port = (description: string, def: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({
+      default: 'vigil-data',
+      description: 'Directory for the database, recordings and state. Relative paths resolve against the working directory.',
+    }),
+    deviceName: Type.String({ default: 'vigil', minLength: 1, maxLength: 64, description: 'Name shown in product information (ACS-5.2.2.10).' }),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')],
+          { default: 'info', description: 'Minimum level written to the console log. Secrets are always redacted.' },
+        ),
+      },
+      { default: {} },
+    ),
+    database: Type.Object(
+      {
+        driver: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], {
+          default: 'sqlite',
+          description: 'Catalog, identity and audit database: embedded SQLite (default) or PostgreSQL for scale-out.',
+        }),
+        sqliteFile: Type.String({ default: 'vigil.db', description: 'SQLite file, relative to dataDir.' }),
+        postgresUrl: Type.String({
+          default: '',
+          description: 'PostgreSQL connection string (postgres://user@host:port/db). Required when driver is postgres. Put the password in PGPASSWORD, not here.',
+        }),
+      },
+      { default: {} },
+    ),
+    keyring: Type.Object(
+      {
+        kek: Type.Union([Type.Literal('file'), Type.Literal('pkcs11')], {
+          default: 'file',
+          description: 'Where the key-encryption key lives: a device-bound key file (0600, outside dataDir) or a PKCS#11 token (HSM, NVR-5.2.4.2a).',
+        }),
+        kekFile: Type.String({
+          default: 'vigil-keyring/kek.key',
+          description: 'KEK file when kek=file. Must not be inside dataDir, so a copied data volume cannot be decrypted (NVR-5.1.2.1b).',
+        }),
+        pkcs11Module: Type.String({ default: '', description: 'Path of the PKCS#11 module (.so) when kek=pkcs11.' }),
+        pkcs11TokenLabel: Type.String({ default: '', description: 'Label of the token holding the KEK.' }),
+        pkcs11KeyLabel: Type.String({ default: 'vigil-kek', description: 'Label of the AES-256 KEK object on the token; created if absent.' }),
+        pkcs11PinFile: Type.String({ default: '', description: 'File holding the token user PIN (0600). The PIN is never accepted on the command line.' }),
+      },
+      { default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', description: 'Address the HTTPS API and UI listen on.' }),
+        port: Port('HTTPS port. 0 picks a free port (printed at start).', 8443),
+        plainHttp: Type.Union([Type.Literal('off'), Type.Literal('redirect')], {
+          default: 'off',
+          description: 'Plain HTTP: off (default) or a listener that only redirects to HTTPS. It never serves content.',
+        }),
+        plainHttpPort: Port('Port of the redirect-only HTTP listener when plainHttp=redirect.', 8080),
+        trustProxy: Type.Boolean({ default: false, description: 'Trust X-Forwarded-For from a reverse proxy for the audit source address.' }),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'Largest accepted request body.' }),
+      },
+      { default: {} },
+    ),
+    tls: Type.Object(
+      {
+        certFile: Type.String({ default: '', description: 'Admin-supplied certificate chain (PEM). Empty: the self-signed device certificate made at first run.' }),
+        keyFile: Type.String({ default: '', description: 'Private key (PEM) for certFile.' }),
+      },
+      { default: {} },
+    ),
+    security: Type.Object(
+      {
+        passwordMinLength: Type.Integer({ minimum: 12, maximum: 128, default: 12, description: 'Minimum password length (GCB CCE-33789-9: at least 12).' }),
+        passwordHistory: Type.Integer({ minimum: 3, maximum: 24, default: 3, description: 'Previous passwords that cannot be reused (GCB CCE-35219-5: at least 3).' }),
+        passwordMaxAgeDays: Type.Integer({ minimum: 1, maximum: 365, default: 90, description: 'Maximum password age; users are reminded before and forced to change after (ACS-5.1.1.7, ACS-5.1.3.1).' }),
+        passwordMinAgeDays: Type.Integer({ minimum: 0, maximum: 7, default: 1, description: 'Minimum password age between voluntary changes (ACS-5.1.3.1). Admin resets are exempt.' }),
+        lockoutThreshold: Type.Integer({ minimum: 1, maximum: 5, default: 5, description: 'Failed logins before the account locks (NVR-5.4.2.1d: at most 5).' }),
+        lockoutMinutes: Type.Integer({ minimum: 15, maximum: 1440, default: 15, description: 'How long a locked account stays locked (at least 15 minutes).' }),
+        sessionIdleMinutes: Type.Integer({ minimum: 1, maximum: 30, default: 15, description: 'Idle timeout of a session (NVR-5.4.3.1b).' }),
+        sessionAbsoluteHours: Type.Integer({ minimum: 1, maximum: 24, default: 12, description: 'Absolute lifetime of a session, whatever its activity.' }),
+        pbkdf2Iterations: Type.Integer({ minimum: 600_000, maximum: 10_000_000, default: 600_000, description: 'PBKDF2-HMAC-SHA256 iterations for stored passwords (FIPS-approved, OWASP 2023: ≥600,000).' }),
+        hashWorkers: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: 'Worker threads hashing passwords; bounds the CPU a login flood can take.' }),
+        hashQueueLimit: Type.Integer({ minimum: 1, maximum: 10_000, default: 64, description: 'Password hashes waiting beyond this are refused with VIGIL_RATE_LIMITED.' }),
+        mfaRequiredRoles: Type.Array(Type.String(), {
+          default: ['administrator'],
+          description: 'Roles whose members must use a second factor (TOTP or WebAuthn) to log in (NVR-5.4.1.2a).',
+        }),
+        authRateLimitPerMinute: Type.Integer({ minimum: 1, maximum: 600, default: 30, description: 'Requests per minute per source address to authentication routes.' }),
+        webauthnRpId: Type.String({
+          default: 'localhost',
+          minLength: 1,
+          maxLength: 253,
+          description: 'WebAuthn relying-party ID: the host name users reach Vigil by. Security keys and passkeys are bound to it (NVR-5.4.1.2a).',
+        }),
+        webauthnRpName: Type.String({
+          default: 'Vigil',
+          minLength: 1,
+          maxLength: 64,
+          description: 'Name authenticators and TOTP apps show for this installation.',
+        }),
+      },
+      { default: {} },
+    ),
+    audit: Type.Object(
+      {
+        retentionMonths: Type.Integer({
+          minimum: 3,
+          maximum: 120,
+          default: 12,
+          description: 'Security log retention (NIST SP 800-92 high impact; ACS-5.6.1.12: 3–12 months at level 3).',
+        }),
+        capacityEvents: Type.Integer({
+          minimum: 100_000,
+          maximum: 10_000_000_000,
+          default: 50_000_000,
+          description: 'Configured capacity of the security log in events; an alarm is raised at 90 % (ACS-5.6.1.13).',
+        }),
+        checkpointEveryEvents: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'A signed checkpoint is written after this many events.' }),
+        checkpointEverySeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'A signed checkpoint is written at least this often while events arrive.' }),
+      },
+      { default: {} },
+    ),
+    alarms: Type.Object(
+      {
+        webhooks: Type.Array(
+          Type.Object({
+            url: Type.String({ description: 'HTTPS URL receiving alarm notifications as JSON POSTs.' }),
+            secretEnv: Type.String({ default: '', description: 'Environment variable holding the HMAC-SHA256 key that signs each delivery (X-Vigil-Signature).' }),
+            caFile: Type.String({
+              default: '',
+              description: 'PEM file of the CA certificate(s) trusted for this webhook instead of the system roots (e.g. a private CA). Certificate validation is always on.',
+            }),
+          }),
+          { default: [], description: 'Webhook receivers of alarm notifications (retried with backoff).' },
+        ),
+        webhookAllowLoopbackHttp: Type.Boolean({
+          default: false,
+          description: 'Allow http:// webhook URLs on loopback only (tests, a local relay). Any other webhook must be https://.',
+        }),
+      },
+      { default: {} },
+    ),
+  },
+  { default: {} },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export interface ConfigSources {
+  /** Path of a JSON config file, if any. */
+  file?: string | undefined;
+  /** Environment to read VIGIL_* variables from. */
+  env?: NodeJS.ProcessEnv;
+  /** Values set programmatically (tests, CLI flags); highest priority. */
+  overrides?: DeepPartial<Config>;
+  /** Base directory for relative paths (default: process.cwd()). */
+  baseDir?: string;
+}
+
+export type DeepPartial<T> = T extends ReadonlyArray<unknown> ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+const ajv = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true, strict: false });
+const validate = ajv.compile<Config>(ConfigSchema);
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const baseDir = sources.baseDir ?? process.cwd();
+  const file = sources.file ?? env['VIGIL_CONFIG'];
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined && file !== '') {
+    try {
+      raw = asRecord(JSON.parse(readFileSync(file, 'utf8')), file);
+    } catch (err) {
+      if (err instanceof VigilError) throw err;
+      throw new VigilError('VIGIL_CONFIG_FILE_UNREADABLE', `cannot read config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  mergeInto(raw, envToObject(env));
+  if (sources.overrides !== undefined) mergeInto(raw, sources.overrides as Record<string, unknown>);
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'invalid'}`);
+    throw new VigilError('VIGIL_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: { problems } });
+  }
+  const config = raw;
+  config.dataDir = path.resolve(baseDir, config.dataDir);
+  config.keyring.kekFile = path.resolve(baseDir, config.keyring.kekFile);
+  checkCrossFieldRules(config);
+  return config;
+}
+
+function checkCrossFieldRules(config: Config): void {
+  const problems: string[] = [];
+  const rel = path.relative(config.dataDir, config.keyring.kekFile);
+  if (config.keyring.kek === 'file' && !rel.startsWith('..') && !path.isAbsolute(rel)) {
+    problems.push('/keyring/kekFile must be outside dataDir (NVR-5.1.2.1b: a copied data volume must not carry its key)');
+  }
+  if (config.database.driver === 'postgres' && config.database.postgresUrl === '') {
+    problems.push('/database/postgresUrl is required when driver is postgres');
+  }
+  if (config.keyring.kek === 'pkcs11' && (config.keyring.pkcs11Module === '' || config.keyring.pkcs11TokenLabel === '')) {
+    problems.push('/keyring/pkcs11Module and /keyring/pkcs11TokenLabel are required when kek is pkcs11');
+  }
+  if ((config.tls.certFile === '') !== (config.tls.keyFile === '')) {
+    problems.push('/tls/certFile and /tls/keyFile must be given together');
+  }
+  if (problems.length > 0) {
+    throw new VigilError('VIGIL_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`, { details: { problems } });
+  }
+}
+
+/** VIGIL_HTTP__PORT=9443 → { http: { port: '9443' } }; JSON arrays/objects are parsed. */
+function envToObject(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('VIGIL_') || name === 'VIGIL_CONFIG' || value === undefined) continue;
+    const keys = name.slice('VIGIL_'.length).split('__').map(envKeyToProperty);
+    const parsed = value.startsWith('[') || value.startsWith('{') ? parseJsonEnv(name, value) : value;
+    let node = out;
+    keys.forEach((key, i) => {
+      if (i === keys.length - 1) node[key] = parsed;
+      else node = (node[key] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return out;
+}
+
+/** DATA_DIR → dataDir, LOCKOUT_THRESHOLD → lockoutThreshold. */
+function envKeyToProperty(key: string): string {
+  return key.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function parseJsonEnv(name: string, value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new VigilError('VIGIL_CONFIG_INVALID', `environment variable ${name} is not valid JSON`);
+  }
+}
+
+function asRecord(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VigilError('VIGIL_CONFIG_INVALID', `${where}: the configuration must be a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    const current = target[key];
+    if (isPlainObject(value) && isPlainObject(current)) mergeInto(current, value);
+    else target[key] = isPlainObject(value) ? structuredClone(value) : value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Flattened view of the schema for the generated documentation. */
+export interface ConfigOptionDoc {
+  path: string;
+  env: string;
+  type: string;
+  default: string;
+  range: string;
+  description: string;
+}
+
+export function describeConfig(schema: TSchema = ConfigSchema, prefix: string[] = []): ConfigOptionDoc[] {
+  const props = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  const rows: ConfigOptionDoc[] = [];
+  for (const [key, sub] of Object.entries(props)) {
+    const p = [...prefix, key];
+    const s = sub as TSchema & Record<string, unknown>;
+    if (s['type'] === 'object' && s['properties'] !== undefined) {
+      rows.push(...describeConfig(sub, p));
+      continue;
+    }
+    rows.push({
+      path: p.join('.'),
+      env: 'VIGIL_' + p.map((k) => k.replace(/([A-Z])/g, '_$1').toUpperCase()).join('__'),
+      type: schemaType(s),
+      default: JSON.stringify(s['default']),
+      range: schemaRange(s),
+      description: String(s['description'] ?? ''),
+    });
+  }
+  return rows;
+}
+
+function schemaType(s: Record<string, unknown>): string {
+  const anyOf = s['anyOf'];
+  if (Array.isArray(anyOf)) return anyOf.map((a: { const?: unknown }) => JSON.stringify(a.const)).join(' \\| ');
+  if (s['type'] === 'array') return 'array';
+  return String(s['type']);
+}
+
+function schemaRange(s: Record<string, unknown>): string {
+  const min = s['minimum'] ?? s['minLength'];
+  const max = s['maximum'] ?? s['maxLength'];
+  if (min === undefined && max === undefined) return '';
+  return `${String(min ?? '')}–${String(max ?? '')}`;
+}

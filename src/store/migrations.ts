@@ -1,0 +1,38 @@
+// Versioned migrations. Each migration is a file in ./migrations named NNN_what.ts, listed here
+// in order; Kysely records applied ones in kysely_migration and runs the rest at start-up.
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { VigilError } from '../core/errors.ts';
+import type { DialectName } from './database.ts';
+import type { Database } from './schema.ts';
+import * as m001 from './migrations/001_foundation.ts';
+import * as m002 from './migrations/002_identity.ts';
+
+export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
+
+const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
+  '001_foundation': m001,
+  '002_identity': m002,
+};
+
+class ListedMigrations implements MigrationProvider {
+  readonly #dialect: DialectName;
+  constructor(dialect: DialectName) {
+    this.#dialect = dialect;
+  }
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, m] of Object.entries(MIGRATIONS)) {
+      out[name] = { up: (db) => m.up(db, this.#dialect) };
+    }
+    return out;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<Database>, dialect: DialectName): Promise<void> {
+  const migrator = new Migrator({ db, provider: new ListedMigrations(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new VigilError('VIGIL_STORE_MIGRATION_FAILED', `database migration ${failed} failed`, { cause: error });
+  }
+}
