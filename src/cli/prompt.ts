@@ -1,0 +1,48 @@
+// Reads one secret line from standard input. On a terminal it is read in raw mode so the
+// characters are not echoed; from a pipe (`printf '%s\n' "$pw" | vigil setup ...`) it reads the
+// first line, so scripts never put a password on the command line (where `ps` would show it).
+import { createInterface } from 'node:readline';
+
+const MAX_SECRET = 1024;
+
+export async function readSecretLine(prompt: string): Promise<string> {
+  const input = process.stdin;
+  if (input.isTTY !== true) {
+    const rl = createInterface({ input, terminal: false });
+    try {
+      for await (const line of rl) return line.replace(/\r$/, '').slice(0, MAX_SECRET + 1);
+    } finally {
+      rl.close();
+    }
+    throw new Error('no password on standard input');
+  }
+  process.stderr.write(prompt);
+  input.setRawMode(true);
+  input.resume();
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      let value = '';
+      const onData = (chunk: Buffer): void => {
+        for (const ch of chunk.toString('utf8')) {
+          if (ch === '\r' || ch === '\n') {
+            input.off('data', onData);
+            resolve(value);
+            return;
+          }
+          if (ch === '\u0003') {
+            input.off('data', onData);
+            reject(new Error('cancelled'));
+            return;
+          }
+          if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+          else if (value.length <= MAX_SECRET) value += ch;
+        }
+      };
+      input.on('data', onData);
+    });
+  } finally {
+    input.setRawMode(false);
+    input.pause();
+    process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,204 @@
+// The composition root: opens every foundation service in dependency order and closes them in
+// reverse. `vigil start` serves them over HTTPS; other commands (setup, audit verify) use the
+// same runtime without the server.
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../core/config.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { PRODUCT } from '../core/product.ts';
+import { openStore, type Store } from '../store/database.ts';
+import { Keyring } from '../crypto/keyring.ts';
+import { PasswordHasher } from '../crypto/password.ts';
+import type { DeviceSigner } from '../crypto/signer.ts';
+import { installCertificate, loadDeviceTls, tlsServerOptions, type DeviceTls } from '../crypto/tls.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import { AuditQuery, type AuditExportFilter } from '../audit/query.ts';
+import { verifyAuditChain, type AuditVerification } from '../audit/verify.ts';
+import { watchClock, type ClockWatch } from '../audit/clock-watch.ts';
+import { AlarmService } from '../alarms/alarm-service.ts';
+import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
+import { IdentityService } from '../identity/identity-service.ts';
+import { DECLARED_SERVICES } from '../docs/services.ts';
+import { buildApp } from '../http/app.ts';
+import type { AppServices, ListeningService } from '../http/services.ts';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  keyring: Keyring;
+  signer: DeviceSigner;
+  audit: AuditLog;
+  auditQuery: AuditQuery;
+  alarms: AlarmService;
+  identity: IdentityService;
+  verifyAudit(): Promise<AuditVerification>;
+  exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, options: { logger?: Logger; clock?: Clock } = {}): Promise<Runtime> {
+  const logger = options.logger ?? createLogger({ level: config.log.level });
+  const clock = options.clock ?? systemClock;
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        logger.error({ err }, 'error while closing');
+      }
+    }
+  };
+  try {
+    const store = await openStore(
+      config.database.driver === 'sqlite'
+        ? { driver: 'sqlite', file: path.resolve(config.dataDir, config.database.sqliteFile) }
+        : { driver: 'postgres', url: config.database.postgresUrl },
+    );
+    closers.push(() => store.close());
+    const keyring = await Keyring.open({ config: config.keyring, store, clock });
+    closers.push(() => keyring.close());
+    const signer = await keyring.deviceSigner();
+    const hasher = new PasswordHasher({ iterations: config.security.pbkdf2Iterations, workers: config.security.hashWorkers, queueLimit: config.security.hashQueueLimit });
+    closers.push(() => hasher.close());
+
+    // The audit log raises alarms and the alarm service audits every change: the audit log
+    // starts with a deferred sink that is handed to the alarm service once it exists.
+    const auditAlarms = new DeferredAlarmSink();
+    const audit = await AuditLog.open({ store, signer, alarms: auditAlarms, clock, config: config.audit, logger: logger.child({ component: 'audit' }) });
+    closers.push(() => audit.close());
+    const alarms = await AlarmService.open({ store, audit, clock, config: config.alarms, logger: logger.child({ component: 'alarms' }) });
+    closers.push(() => alarms.close());
+    auditAlarms.attach(alarms);
+    const auditQuery = new AuditQuery({ store });
+
+    const identity = new IdentityService({ store, sealer: keyring, hasher, audit, alarms, clock, config: config.security });
+    return {
+      config,
+      logger,
+      clock,
+      store,
+      keyring,
+      signer,
+      audit,
+      auditQuery,
+      alarms,
+      identity,
+      verifyAudit: async () => {
+        await audit.flush();
+        return verifyAuditChain({ store, publicKeyPem: signer.publicKeyPem });
+      },
+      exportAudit: (filter = {}) => auditQuery.exportJsonl(filter, signer),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export interface RunningService {
+  runtime: Runtime;
+  app: FastifyInstance;
+  url: string;
+  closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config): Promise<RunningService> {
+  const runtime = await openRuntime(config);
+  const { logger, identity, alarms, audit } = runtime;
+  let clockWatch: ClockWatch | undefined;
+  try {
+    let tls = await loadDeviceTls({
+      dataDir: config.dataDir,
+      keyring: runtime.keyring,
+      deviceName: config.deviceName,
+      hostnames: [...new Set(['localhost', config.http.host])],
+      tlsConfig: config.tls,
+    });
+    let listening: ListeningService[] = [];
+    let origin = '';
+    const services: AppServices = {
+      product: { ...PRODUCT, deviceName: config.deviceName },
+      identity,
+      audit,
+      auditQuery: runtime.auditQuery,
+      alarms,
+      devicePublicKeyPem: runtime.signer.publicKeyPem,
+      verifyAudit: runtime.verifyAudit,
+      exportAudit: runtime.exportAudit,
+      tls: {
+        current: () => tls,
+        install: async (certPem, keyPem) => {
+          tls = await installCertificate({ dataDir: config.dataDir, keyring: runtime.keyring, certPem, keyPem });
+          // New connections get the new certificate at once; no restart.
+          // The server was created with `https` options above, so it is a tls.Server.
+          (app.server as unknown as import('node:tls').Server).setSecureContext(tlsServerOptions(tls));
+          return tls;
+        },
+      },
+      listening: () => listening,
+      origin: () => origin,
+    };
+    const app = await buildApp({ config, logger, services, https: tlsServerOptions(tls) });
+    const address = await app.listen({ host: config.http.host, port: config.http.port });
+    const bound = new URL(address);
+    origin = `https://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${bound.port}`;
+    listening = DECLARED_SERVICES.flatMap((s) => {
+      const l = s.listen(config);
+      if (l === null) return [];
+      const port = s.id === 'https-api' ? Number(bound.port) : l.port;
+      return [{ id: s.id, protocol: s.protocol, host: l.host, port, application: s.application, authentication: s.authentication }];
+    });
+
+    // CAM-T-priv-2: every new login raises a notification operators see.
+    identity.onLogin((notice) => {
+      alarms.raise({
+        type: 'auth.new_login',
+        severity: 'info',
+        source: `user:${notice.username}`,
+        message: `${notice.username} logged in from ${notice.sourceIp}${notice.newSource ? ' (new address)' : ''}`,
+        dedupeKey: `auth.new_login|${notice.userId}|${notice.sourceIp}`,
+        details: { sourceIp: notice.sourceIp, newSource: notice.newSource },
+      });
+    });
+    clockWatch = watchClock({ audit, alarms, clock: runtime.clock, intervalMs: 5_000 });
+
+    audit.record({ category: 'system', action: 'system.start', actor: 'system', source: 'local', target: '', outcome: 'success', details: { version: PRODUCT.version } });
+    console.log(`${PRODUCT.name} ${PRODUCT.version} listening on ${origin} (certificate SHA-256 ${tls.fingerprint256}${tls.selfSigned ? ', self-signed device certificate' : ''})`);
+    if (await identity.setupRequired()) {
+      // NVR-5.4.2.1b: no default account; the first administrator is made with this one-time token.
+      const token = identity.createSetupToken();
+      console.log('SETUP REQUIRED: no administrator exists yet. Every request other than setup is refused until one is created.');
+      console.log(`Open ${origin}/setup and enter the token below, or run: bin/vigil setup --username NAME`);
+      console.log(`setup token: ${token}`);
+    }
+
+    let resolveClosed: () => void = () => {};
+    const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        clockWatch?.stop();
+        audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
+        await app.close();
+        await runtime.close();
+        resolveClosed();
+      })());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, 'stopping');
+        void stop();
+      });
+    }
+    return { runtime, app, url: origin, closed, stop };
+  } catch (err) {
+    clockWatch?.stop();
+    await runtime.close();
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+// The declared network services: one table for every port Vigil can open. The generated
+// document (docs/generated/network-services.md), `vigil assess`'s port scan and the
+// listening-sockets test all read this table, so the declaration is the reality
+// (NVR-5.2.2.1a, CAM-T-sys-2, ACS-5.2.2.3). Discovery protocols are off by default
+// (NVR-5.3.2.1a, CAM-5.3.2.2).
+import type { Config } from '../core/config.ts';
+
+export interface DeclaredService {
+  id: string;
+  /** Vigil role that opens it. */
+  role: 'nvr' | 'access' | 'camera' | 'controller' | 'lock' | 'web';
+  protocol: 'tcp' | 'udp';
+  /** Application protocol and its security. */
+  application: string;
+  purpose: string;
+  authentication: string;
+  defaultState: 'on' | 'off';
+  /** Port and address it listens on for a given configuration; null when off. */
+  listen(config: Config): { host: string; port: number } | null;
+}
+
+export const DECLARED_SERVICES: readonly DeclaredService[] = [
+  {
+    id: 'https-api',
+    role: 'web',
+    protocol: 'tcp',
+    application: 'HTTPS (TLS 1.2/1.3, AES-256-GCM, ECDHE only): REST API, web UI, WebSocket live view',
+    purpose: 'Management, operation, live view and playback',
+    authentication: 'Session cookie after password (+ TOTP/WebAuthn) login, or API token; setup token before the first administrator exists',
+    defaultState: 'on',
+    listen: (c) => ({ host: c.http.host, port: c.http.port }),
+  },
+  {
+    id: 'http-redirect',
+    role: 'web',
+    protocol: 'tcp',
+    application: 'HTTP, redirect to HTTPS only (serves no content)',
+    purpose: 'Send browsers that type http:// to the HTTPS address',
+    authentication: 'None (carries no data)',
+    defaultState: 'off',
+    listen: (c) => (c.http.plainHttp === 'redirect' ? { host: c.http.host, port: c.http.plainHttpPort } : null),
+  },
+];
+
+export interface ActiveService {
+  id: string;
+  protocol: 'tcp' | 'udp';
+  host: string;
+  port: number;
+}
+
+/** The services a configuration opens. A port 0 means "any free port", resolved at start. */
+export function activeServices(config: Config): ActiveService[] {
+  const out: ActiveService[] = [];
+  for (const s of DECLARED_SERVICES) {
+    const l = s.listen(config);
+    if (l !== null) out.push({ id: s.id, protocol: s.protocol, host: l.host, port: l.port });
+  }
+  return out;
+}

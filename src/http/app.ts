@@ -1,0 +1,103 @@
+// The Fastify application: every plugin and route module registered in this one visible place.
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import type { Logger } from '../core/logger.ts';
+import type { Config } from '../core/config.ts';
+import { installAccessGate, requireRouteDeclarations } from './access.ts';
+import { installErrorHandling } from './errors.ts';
+import type { AppServices } from './services.ts';
+import { setupRoutes } from './routes/setup.ts';
+import { authRoutes } from './routes/auth.ts';
+import { userRoutes } from './routes/users.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { alarmRoutes } from './routes/alarms.ts';
+import { systemRoutes } from './routes/system.ts';
+
+export interface BuildAppOptions {
+  config: Config;
+  logger: Logger;
+  services: AppServices;
+  /** HTTPS options (TLS profile applied); omitted only by tests that inject requests. */
+  https?: import('node:tls').TlsOptions;
+  /** Extra route modules (tests use this to prove an undeclared route stops start-up). */
+  extraRoutes?: ReadonlyArray<(app: FastifyInstance) => Promise<void>>;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config, services } = options;
+  const app = Fastify({
+    loggerInstance: options.logger,
+    ...(options.https === undefined ? {} : { https: options.https }),
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    // Hard bounds against slow or oversized clients (ACS-5.4.1.1).
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    maxParamLength: 200,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    disableRequestLogging: false,
+  }) as unknown as FastifyInstance;
+
+  requireRouteDeclarations(app);
+  installErrorHandling(app);
+
+  await app.register(fastifyHelmet, {
+    // Strict CSP: no inline script or style, nothing from elsewhere (NVR-5.2.5.1a, ACS-5.1.2.1).
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: [],
+      },
+    },
+    strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: true,
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Vigil API', version: services.product.version, description: 'Vigil HTTPS API. Every route requires authentication unless marked otherwise.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-vigil_session' },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+
+  installAccessGate(app, { auth: services.identity, audit: services.audit });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // API answers are never cached by browsers or proxies.
+    if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  const routeOptions = { services, config };
+  await app.register(setupRoutes, routeOptions);
+  await app.register(authRoutes, routeOptions);
+  await app.register(userRoutes, routeOptions);
+  await app.register(auditRoutes, routeOptions);
+  await app.register(alarmRoutes, routeOptions);
+  await app.register(systemRoutes, routeOptions);
+  for (const extra of options.extraRoutes ?? []) await app.register(extra);
+  await app.ready();
+  return app;
+}

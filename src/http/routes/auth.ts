@@ -1,0 +1,159 @@
+// Login, MFA, logout, own account (NVR-5.4.1.*, NVR-5.4.2.*, NVR-5.4.3.1b, ACS-5.2.1.13).
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import { access, SESSION_COOKIE } from '../access.ts';
+import { ErrorBody } from '../errors.ts';
+import type { RouteDeps } from '../services.ts';
+import {
+  Empty, Ok, Password, PrincipalSchema, SessionIssuedSchema, Username,
+  clearSessionCookie, principalOf, principalView, requestContext, sessionIssued,
+} from './common.ts';
+
+const LoginBody = Type.Object({ username: Username, password: Password }, { additionalProperties: false });
+const MfaRequired = Type.Object({ status: Type.Literal('mfa_required'), mfaToken: Type.String(), methods: Type.Array(Type.String()) });
+const MfaTotpBody = Type.Object({ mfaToken: Type.String({ minLength: 1, maxLength: 200 }), code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+const MfaTokenBody = Type.Object({ mfaToken: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+/** WebAuthn JSON from the browser: checked field by field by @simplewebauthn/server. */
+const WebauthnJson = Type.Object({}, { additionalProperties: true, maxProperties: 16 });
+const MfaWebauthnBody = Type.Object({ mfaToken: Type.String({ minLength: 1, maxLength: 200 }), response: WebauthnJson }, { additionalProperties: false });
+const PasswordBody = Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false });
+const TotpConfirmBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+const WebauthnRegisterBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), response: WebauthnJson }, { additionalProperties: false });
+const AnyObject = Type.Object({}, { additionalProperties: true });
+const SessionView = Type.Object({
+  id: Type.String(), createdAt: Type.Integer(), lastSeenAt: Type.Integer(), expiresAt: Type.Integer(),
+  mfaPassed: Type.Boolean(), sourceIp: Type.String(), userAgent: Type.String(), current: Type.Boolean(),
+});
+const ApiTokenView = Type.Object({
+  id: Type.String(), name: Type.String(), createdAt: Type.Integer(),
+  expiresAt: Type.Union([Type.Integer(), Type.Null()]), lastUsedAt: Type.Union([Type.Integer(), Type.Null()]), revoked: Type.Boolean(),
+});
+const NewTokenBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64 }), expiresAt: Type.Optional(Type.String({ format: 'date-time' })) },
+  { additionalProperties: false },
+);
+const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+
+export async function authRoutes(app: FastifyInstance, { services, config }: RouteDeps): Promise<void> {
+  const { identity } = services;
+  const authLimit = { max: config.security.authRateLimitPerMinute, timeWindow: 60_000 };
+
+  app.post<{ Body: Static<typeof LoginBody> }>('/api/v1/auth/login', {
+    config: { access: access.public(), rateLimit: authLimit },
+    schema: { body: LoginBody, response: { 200: Type.Union([SessionIssuedSchema, MfaRequired]), ...Errors } },
+  }, async (request, reply) => {
+    const result = await identity.login(request.body, requestContext(request));
+    if (result.kind === 'mfa') return { status: 'mfa_required' as const, mfaToken: result.mfaToken, methods: result.methods };
+    return sessionIssued(reply, result.session);
+  });
+
+  app.post<{ Body: Static<typeof MfaTotpBody> }>('/api/v1/auth/login/totp', {
+    config: { access: access.public(), rateLimit: authLimit },
+    schema: { body: MfaTotpBody, response: { 200: SessionIssuedSchema, ...Errors } },
+  }, async (request, reply) => sessionIssued(reply, await identity.loginMfaTotp(request.body.mfaToken, request.body.code, requestContext(request))));
+
+  app.post<{ Body: Static<typeof MfaTokenBody> }>('/api/v1/auth/login/webauthn/options', {
+    config: { access: access.public(), rateLimit: authLimit },
+    schema: { body: MfaTokenBody, response: { 200: AnyObject, ...Errors } },
+  }, async (request) => identity.loginMfaWebauthnOptions(request.body.mfaToken));
+
+  app.post<{ Body: Static<typeof MfaWebauthnBody> }>('/api/v1/auth/login/webauthn', {
+    config: { access: access.public(), rateLimit: authLimit },
+    schema: { body: MfaWebauthnBody, response: { 200: SessionIssuedSchema, ...Errors } },
+  }, async (request, reply) => {
+    const response = request.body.response as unknown as AuthenticationResponseJSON;
+    return sessionIssued(reply, await identity.loginMfaWebauthnVerify(request.body.mfaToken, response, services.origin(), requestContext(request)));
+  });
+
+  app.post('/api/v1/auth/logout', {
+    config: { access: access.self() },
+    schema: { response: { 200: Ok, ...Errors } },
+  }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token !== undefined) await identity.logout(token, requestContext(request));
+    clearSessionCookie(reply);
+    return { ok: true as const };
+  });
+
+  app.get('/api/v1/auth/me', {
+    config: { access: access.self() },
+    schema: { response: { 200: PrincipalSchema, ...Errors } },
+  }, async (request) => principalView(principalOf(request)));
+
+  app.post<{ Body: Static<typeof PasswordBody> }>('/api/v1/auth/password', {
+    config: { access: access.self(), rateLimit: authLimit },
+    schema: { body: PasswordBody, response: { 200: SessionIssuedSchema, ...Errors } },
+  }, async (request, reply) => {
+    const p = principalOf(request);
+    const session = await identity.changePassword(p.userId, request.body.currentPassword, request.body.newPassword, requestContext(request));
+    return sessionIssued(reply, session);
+  });
+
+  app.get('/api/v1/auth/sessions', {
+    config: { access: access.self() },
+    schema: { response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), ...Errors } },
+  }, async (request) => {
+    const p = principalOf(request);
+    const sessions = await identity.listSessions(p.userId);
+    return { sessions: sessions.map((s) => ({ ...s, current: s.id === p.sessionIdHash })) };
+  });
+
+  app.post('/api/v1/auth/sessions/revoke-all', {
+    config: { access: access.self() },
+    schema: { response: { 200: Type.Object({ revoked: Type.Integer() }), ...Errors } },
+  }, async (request, reply) => {
+    const revoked = await identity.logoutEverywhere(principalOf(request).userId, requestContext(request));
+    clearSessionCookie(reply);
+    return { revoked };
+  });
+
+  app.post('/api/v1/auth/mfa/totp/enrol', {
+    config: { access: access.self() },
+    schema: { body: Empty, response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }), ...Errors } },
+  }, async (request) => identity.totpEnrolStart(principalOf(request).userId));
+
+  app.post<{ Body: Static<typeof TotpConfirmBody> }>('/api/v1/auth/mfa/totp/confirm', {
+    config: { access: access.self(), rateLimit: authLimit },
+    schema: { body: TotpConfirmBody, response: { 200: Ok, ...Errors } },
+  }, async (request) => {
+    await identity.totpEnrolConfirm(principalOf(request).userId, request.body.code, requestContext(request));
+    return { ok: true as const };
+  });
+
+  app.post('/api/v1/auth/mfa/webauthn/register/options', {
+    config: { access: access.self() },
+    schema: { body: Empty, response: { 200: AnyObject, ...Errors } },
+  }, async (request) => identity.webauthnRegistrationOptions(principalOf(request).userId));
+
+  app.post<{ Body: Static<typeof WebauthnRegisterBody> }>('/api/v1/auth/mfa/webauthn/register', {
+    config: { access: access.self() },
+    schema: { body: WebauthnRegisterBody, response: { 200: Type.Object({ id: Type.String(), name: Type.String() }), ...Errors } },
+  }, async (request) => {
+    const response = request.body.response as unknown as RegistrationResponseJSON;
+    const cred = await identity.webauthnRegistrationVerify(principalOf(request).userId, response, services.origin(), request.body.name, requestContext(request));
+    return { id: cred.id, name: cred.name };
+  });
+
+  app.get('/api/v1/auth/tokens', {
+    config: { access: access.user() },
+    schema: { response: { 200: Type.Object({ tokens: Type.Array(ApiTokenView) }), ...Errors } },
+  }, async (request) => ({ tokens: await identity.listApiTokens(principalOf(request).userId) }));
+
+  app.post<{ Body: Static<typeof NewTokenBody> }>('/api/v1/auth/tokens', {
+    config: { access: access.user() },
+    schema: { body: NewTokenBody, response: { 201: Type.Object({ token: Type.String(), apiToken: ApiTokenView }), ...Errors } },
+  }, async (request, reply) => {
+    const expiresAt = request.body.expiresAt === undefined ? null : Date.parse(request.body.expiresAt);
+    const created = await identity.createApiToken(principalOf(request).userId, { name: request.body.name, expiresAt }, requestContext(request));
+    return reply.status(201).send(created);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/auth/tokens/:id', {
+    config: { access: access.user() },
+    schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }), response: { 200: Ok, ...Errors } },
+  }, async (request) => {
+    await identity.revokeApiToken(principalOf(request).userId, request.params.id, requestContext(request));
+    return { ok: true as const };
+  });
+}

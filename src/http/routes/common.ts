@@ -1,0 +1,86 @@
+// Shared pieces of the route modules: request context, the session cookie, common schemas.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { VigilError } from '../../core/errors.ts';
+import type { IssuedSession, Principal, RequestContext } from '../../identity/types.ts';
+import { SESSION_COOKIE } from '../access.ts';
+
+export function requestContext(request: FastifyRequest): RequestContext {
+  const ctx: RequestContext = { sourceIp: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 256) };
+  if (request.principal !== null) ctx.actor = request.principal;
+  return ctx;
+}
+
+export function actorOf(request: FastifyRequest): string {
+  return request.principal === null ? 'anonymous' : `user:${request.principal.username}`;
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new VigilError('VIGIL_AUTH_REQUIRED', 'authentication required');
+  return request.principal;
+}
+
+/** HttpOnly, Secure, SameSite=Strict, __Host- prefixed, no Max-Age: gone with the browser (design.md §4). */
+export function setSessionCookie(reply: FastifyReply, token: string): void {
+  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
+}
+
+export const GrantSchema = Type.Object({
+  role: Type.String(),
+  scopeKind: Type.String(),
+  scopeId: Type.String(),
+});
+
+export const PrincipalSchema = Type.Object({
+  userId: Type.String(),
+  username: Type.String(),
+  grants: Type.Array(GrantSchema),
+  authMethod: Type.String(),
+  mfaPassed: Type.Boolean(),
+  mfaEnrolmentRequired: Type.Boolean(),
+  passwordChangeRequired: Type.Boolean(),
+  passwordExpiresInDays: Type.Number(),
+});
+
+export const SessionIssuedSchema = Type.Object({
+  status: Type.Literal('authenticated'),
+  csrfToken: Type.String(),
+  expiresAt: Type.String(),
+  idleTimeoutSeconds: Type.Integer(),
+  principal: PrincipalSchema,
+});
+
+export function principalView(p: Principal): Record<string, unknown> {
+  return {
+    userId: p.userId,
+    username: p.username,
+    grants: p.grants,
+    authMethod: p.authMethod,
+    mfaPassed: p.mfaPassed,
+    mfaEnrolmentRequired: p.mfaEnrolmentRequired,
+    passwordChangeRequired: p.passwordChangeRequired,
+    passwordExpiresInDays: p.passwordExpiresInDays,
+  };
+}
+
+/** Sets the cookie and returns the body: the CSRF token is given to the page, never a cookie. */
+export function sessionIssued(reply: FastifyReply, session: IssuedSession): Record<string, unknown> {
+  setSessionCookie(reply, session.token);
+  return {
+    status: 'authenticated',
+    csrfToken: session.csrfToken,
+    expiresAt: new Date(session.expiresAt).toISOString(),
+    idleTimeoutSeconds: Math.round(session.idleTimeoutMs / 1000),
+    principal: principalView(session.principal),
+  };
+}
+
+export const Username = Type.String({ minLength: 1, maxLength: 64 });
+export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+export const Empty = Type.Object({}, { additionalProperties: false });
+export const Ok = Type.Object({ ok: Type.Literal(true) });

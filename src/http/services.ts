@@ -1,0 +1,39 @@
+// What the route modules are given: the running services, nothing else.
+import type { Config } from '../core/config.ts';
+import type { DeviceTls } from '../crypto/tls.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditQuery, AuditExportFilter } from '../audit/query.ts';
+import type { AuditVerification } from '../audit/verify.ts';
+import type { AlarmService } from '../alarms/alarm-service.ts';
+import type { IdentityService } from '../identity/identity-service.ts';
+
+export interface ListeningService {
+  id: string;
+  protocol: string;
+  host: string;
+  port: number;
+  application: string;
+  authentication: string;
+}
+
+export interface AppServices {
+  product: { name: string; model: string; version: string; deviceName: string; transports: readonly string[] };
+  identity: IdentityService;
+  audit: AuditLog;
+  auditQuery: AuditQuery;
+  alarms: AlarmService;
+  /** Ed25519 public key of the device: verifies audit checkpoints and exports offline. */
+  devicePublicKeyPem: string;
+  verifyAudit(): Promise<AuditVerification>;
+  exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
+  tls: { current(): DeviceTls; install(certPem: string, keyPem: string): Promise<DeviceTls> };
+  /** The declared services as actually bound (ports resolved). */
+  listening(): ListeningService[];
+  /** https://host:port as clients reach it: WebAuthn's expected origin. */
+  origin(): string;
+}
+
+export interface RouteDeps {
+  services: AppServices;
+  config: Config;
+}

@@ -1,0 +1,128 @@
+// Starts the real `vigil` process on loopback with a private data dir, keyring and config,
+// and reads its address, certificate and setup token from its console — as an operator would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const VIGIL_BIN = path.join(ROOT, 'bin/vigil');
+
+export interface VigilProcess {
+  child: ChildProcess;
+  dir: string;
+  configFile: string;
+  dataDir: string;
+  baseUrl: string;
+  port: number;
+  host: string;
+  /** PEM of the device certificate, read from the data dir: the client pins it as its CA. */
+  caPem: string;
+  setupToken: string | undefined;
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  dispose(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra configuration merged over the test defaults. */
+  config?: Record<string, unknown>;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Reuse a directory from an earlier process (restart tests). */
+  dir?: string;
+  timeoutMs?: number;
+}
+
+export async function startVigil(options: StartOptions = {}): Promise<VigilProcess> {
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'vigil-e2e-'));
+  const dataDir = path.join(dir, 'data');
+  const host = options.host ?? '127.0.0.1';
+  const config = {
+    dataDir,
+    keyring: { kekFile: path.join(dir, 'keyring', 'kek.key') },
+    http: { host, port: 0 },
+    log: { level: 'info' },
+    ...options.config,
+  };
+  const configFile = path.join(dir, 'vigil.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  const child = spawn(VIGIL_BIN, ['start', '--config', configFile], {
+    cwd: dir,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  let setupToken: string | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<{ baseUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vigil did not start within ${options.timeoutMs ?? 60_000} ms:\n${output.join('\n')}`)), options.timeoutMs ?? 60_000);
+    const onLine = (line: string): void => {
+      output.push(line);
+      if (output.length > 5000) output.shift();
+      const token = /^setup token: (\S+)$/.exec(line);
+      if (token !== null) setupToken = token[1];
+      const listening = /listening on (https:\/\/\S+)/.exec(line);
+      if (listening?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve({ baseUrl: listening[1] });
+      }
+    };
+    if (child.stdout === null || child.stderr === null) throw new Error('no stdio');
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vigil exited with ${code} before listening:\n${output.join('\n')}`));
+    });
+  });
+  let baseUrl: string;
+  try {
+    ({ baseUrl } = await ready);
+  } catch (err) {
+    child.kill('SIGKILL');
+    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const url = new URL(baseUrl);
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return {
+    child,
+    dir,
+    configFile,
+    dataDir,
+    baseUrl,
+    port: Number(url.port),
+    host,
+    caPem: readFileSync(path.join(dataDir, 'tls', 'device.crt'), 'utf8'),
+    setupToken,
+    output,
+    stop,
+    dispose: async () => {
+      await stop();
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `vigil <args>` to completion with optional standard input; returns code and output. */
+export async function runVigil(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(VIGIL_BIN, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
