@@ -21,6 +21,7 @@ import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
 import { buildApp } from '../http/app.ts';
+import { startRedirectListener, type RedirectListener } from '../http/redirect.ts';
 import type { AppServices, ListeningService } from '../http/services.ts';
 
 export interface Runtime {
@@ -112,6 +113,8 @@ export async function startService(config: Config): Promise<RunningService> {
   const runtime = await openRuntime(config);
   const { logger, identity, alarms, audit } = runtime;
   let clockWatch: ClockWatch | undefined;
+  let redirect: RedirectListener | undefined;
+  let sessionPurge: NodeJS.Timeout | undefined;
   try {
     let tls = await loadDeviceTls({
       dataDir: config.dataDir,
@@ -148,11 +151,15 @@ export async function startService(config: Config): Promise<RunningService> {
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const bound = new URL(address);
     origin = `https://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${bound.port}`;
+    const boundPorts = new Map<string, number>([['https-api', Number(bound.port)]]);
+    if (config.http.plainHttp === 'redirect') {
+      redirect = await startRedirectListener({ host: config.http.host, port: config.http.plainHttpPort, httpsOrigin: origin });
+      boundPorts.set('http-redirect', redirect.port);
+    }
     listening = DECLARED_SERVICES.flatMap((s) => {
       const l = s.listen(config);
       if (l === null) return [];
-      const port = s.id === 'https-api' ? Number(bound.port) : l.port;
-      return [{ id: s.id, protocol: s.protocol, host: l.host, port, application: s.application, authentication: s.authentication }];
+      return [{ id: s.id, protocol: s.protocol, host: l.host, port: boundPorts.get(s.id) ?? l.port, application: s.application, authentication: s.authentication }];
     });
 
     // CAM-T-priv-2: every new login raises a notification operators see.
@@ -167,9 +174,13 @@ export async function startService(config: Config): Promise<RunningService> {
       });
     });
     clockWatch = watchClock({ audit, alarms, clock: runtime.clock, intervalMs: 5_000 });
+    // Expired and idle sessions are deleted, not just refused (NVR-5.4.3.1b, ACS-5.2.1.13).
+    sessionPurge = setInterval(() => {
+      identity.purgeExpiredSessions().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
+    }, 60_000);
+    sessionPurge.unref();
 
     audit.record({ category: 'system', action: 'system.start', actor: 'system', source: 'local', target: '', outcome: 'success', details: { version: PRODUCT.version } });
-    console.log(`${PRODUCT.name} ${PRODUCT.version} listening on ${origin} (certificate SHA-256 ${tls.fingerprint256}${tls.selfSigned ? ', self-signed device certificate' : ''})`);
     if (await identity.setupRequired()) {
       // NVR-5.4.2.1b: no default account; the first administrator is made with this one-time token.
       const token = identity.createSetupToken();
@@ -177,6 +188,8 @@ export async function startService(config: Config): Promise<RunningService> {
       console.log(`Open ${origin}/setup and enter the token below, or run: bin/vigil setup --username NAME`);
       console.log(`setup token: ${token}`);
     }
+    // Printed last: scripts and tests wait for this line, after the setup token.
+    console.log(`${PRODUCT.name} ${PRODUCT.version} listening on ${origin} (certificate SHA-256 ${tls.fingerprint256}${tls.selfSigned ? ', self-signed device certificate' : ''})`);
 
     let resolveClosed: () => void = () => {};
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -184,7 +197,9 @@ export async function startService(config: Config): Promise<RunningService> {
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
         clockWatch?.stop();
+        clearInterval(sessionPurge);
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
+        await redirect?.close();
         await app.close();
         await runtime.close();
         resolveClosed();
@@ -198,6 +213,8 @@ export async function startService(config: Config): Promise<RunningService> {
     return { runtime, app, url: origin, closed, stop };
   } catch (err) {
     clockWatch?.stop();
+    clearInterval(sessionPurge);
+    await redirect?.close();
     await runtime.close();
     throw err;
   }
