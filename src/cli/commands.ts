@@ -1,7 +1,12 @@
 // The commands of `vigil`. Each is small: parse, call one service, print, return an exit code.
-import { writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
+import { finished } from 'node:stream/promises';
+import { verifyExport } from '../audit/query.ts';
 import { loadConfig, type Config } from '../core/config.ts';
 import { PRODUCT } from '../core/product.ts';
+import { VigilError } from '../core/errors.ts';
 import { generateDocs } from '../docs/generate.ts';
 import { openRuntime, startService } from './runtime.ts';
 import { readSecretLine } from './prompt.ts';
@@ -32,6 +37,25 @@ const configOption: Record<string, CommandOption> = {
 function configFrom(args: CommandArgs): Config {
   const file = args.values['config'];
   return loadConfig({ file: typeof file === 'string' ? file : undefined });
+}
+
+/** The lines of a file, read in 64 KiB chunks; one line is capped at 1 MiB. */
+function* readLines(file: string): Generator<string> {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) {
+      const parts = (carry + decoder.write(chunk.subarray(0, n))).split('\n');
+      carry = parts.pop() ?? '';
+      if (carry.length > 1024 * 1024) throw new VigilError('VIGIL_VALIDATION', 'a line of the export is longer than 1 MiB');
+      yield* parts;
+    }
+    if (carry !== '') yield carry;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function stringOption(args: CommandArgs, name: string): string | undefined {
@@ -107,14 +131,39 @@ export const COMMANDS: readonly Command[] = [
       }
       const runtime = await openRuntime(configFrom(args));
       try {
-        const lines: string[] = [];
-        for await (const line of runtime.exportAudit()) lines.push(line);
-        writeFileSync(out, lines.join('\n') + '\n', { mode: 0o600 });
-        console.log(`wrote ${lines.length - 1} events and the signature to ${out}`);
+        // Streamed line by line: a year of events does not have to fit in memory.
+        const file = createWriteStream(out, { mode: 0o600 });
+        let lines = 0;
+        for await (const line of runtime.exportAudit()) {
+          lines++;
+          if (!file.write(`${line}\n`)) await once(file, 'drain');
+        }
+        file.end();
+        await finished(file);
+        writeFileSync(`${out}.pub.pem`, runtime.signer.publicKeyPem, { mode: 0o644 });
+        console.log(`wrote ${lines - 1} events and the signature to ${out}; device public key in ${out}.pub.pem (check it against the device before trusting it)`);
         return 0;
       } finally {
         await runtime.close();
       }
+    },
+  },
+  {
+    name: 'audit verify-export',
+    usage: 'FILE --public-key PEM',
+    summary: 'Verify an exported security event log offline: every event hash and the device signature (no database needed)',
+    options: { 'public-key': { type: 'string', help: 'the device Ed25519 public key (PEM)' } },
+    run: async (args) => {
+      const file = args.positionals[0];
+      const keyFile = stringOption(args, 'public-key');
+      if (file === undefined || keyFile === undefined) {
+        console.error('vigil audit verify-export: FILE and --public-key are required');
+        return 2;
+      }
+      const result = verifyExport(readLines(file), readFileSync(keyFile, 'utf8'));
+      for (const p of result.problems) console.log(`FAIL ${p}`);
+      console.log(result.ok ? `export OK: ${result.count} events, signed by device key ${result.keyId ?? '?'}` : `export FAILED verification: ${result.problems.length} problem(s)`);
+      return result.ok ? 0 : 1;
     },
   },
   {

@@ -58,8 +58,16 @@ export function requireRouteDeclarations(app: FastifyInstance): void {
     if (declared === undefined) {
       throw new VigilError('VIGIL_ROUTE_PERMISSION_MISSING', `route ${name} declares no access; refusing to start (default deny)`);
     }
+    // Every input and output is validated: a route that forgets one does not start either.
     if (route.schema?.response === undefined) {
       throw new VigilError('VIGIL_ROUTE_PERMISSION_MISSING', `route ${name} declares no response schema; refusing to start`);
+    }
+    if (route.url.includes(':') && route.schema.params === undefined) {
+      throw new VigilError('VIGIL_ROUTE_PERMISSION_MISSING', `route ${name} declares no params schema; refusing to start`);
+    }
+    const methods = ([] as string[]).concat(route.method);
+    if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH') && route.schema.body === undefined) {
+      throw new VigilError('VIGIL_ROUTE_PERMISSION_MISSING', `route ${name} declares no body schema; refusing to start`);
     }
   });
 }

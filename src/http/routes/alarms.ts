@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
 import type { RouteDeps } from '../services.ts';
-import { IdParam, actorOf } from './common.ts';
+import { Empty, IdParam, actorOf } from './common.ts';
 
 const Alarm = Type.Object({
   id: Type.String(),
@@ -46,7 +46,7 @@ export async function alarmRoutes(app: FastifyInstance, { services }: RouteDeps)
 
   app.post<{ Params: Static<typeof IdParam> }>('/api/v1/alarms/:id/clear', {
     config: { access: access.permission('alarms.acknowledge') },
-    schema: { params: IdParam, response: { 200: Alarm, ...Errors } },
+    schema: { body: Empty, params: IdParam, response: { 200: Alarm, ...Errors } },
   }, async (request) => alarmView(await alarms.clearById(request.params.id, actorOf(request))));
 }
 

@@ -68,7 +68,7 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
 
   app.post('/api/v1/auth/logout', {
     config: { access: access.self() },
-    schema: { response: { 200: Ok, ...Errors } },
+    schema: { body: Empty, response: { 200: Ok, ...Errors } },
   }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (token !== undefined) await identity.logout(token, requestContext(request));
@@ -101,7 +101,7 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
 
   app.post('/api/v1/auth/sessions/revoke-all', {
     config: { access: access.self() },
-    schema: { response: { 200: Type.Object({ revoked: Type.Integer() }), ...Errors } },
+    schema: { body: Empty, response: { 200: Type.Object({ revoked: Type.Integer() }), ...Errors } },
   }, async (request, reply) => {
     const revoked = await identity.logoutEverywhere(principalOf(request).userId, requestContext(request));
     clearSessionCookie(reply);

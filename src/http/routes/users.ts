@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
 import type { RouteDeps } from '../services.ts';
-import { GrantSchema, IdParam, Ok, Password, Username, requestContext } from './common.ts';
+import { Empty, GrantSchema, IdParam, Ok, Password, Username, requestContext } from './common.ts';
 import type { UserView } from '../../identity/types.ts';
 
 const User = Type.Object({
@@ -119,7 +119,7 @@ export async function userRoutes(app: FastifyInstance, { services }: RouteDeps):
 
   app.post<{ Params: Static<typeof IdParam> }>('/api/v1/users/:id/unlock', {
     config: { access: access.permission('users.manage') },
-    schema: { params: IdParam, response: { 200: Ok, ...Errors } },
+    schema: { body: Empty, params: IdParam, response: { 200: Ok, ...Errors } },
   }, async (request) => {
     await identity.unlockUser(request.params.id, requestContext(request));
     return { ok: true as const };
@@ -127,7 +127,7 @@ export async function userRoutes(app: FastifyInstance, { services }: RouteDeps):
 
   app.post<{ Params: Static<typeof IdParam> }>('/api/v1/users/:id/mfa-reset', {
     config: { access: access.permission('users.manage') },
-    schema: { params: IdParam, response: { 200: Ok, ...Errors } },
+    schema: { body: Empty, params: IdParam, response: { 200: Ok, ...Errors } },
   }, async (request) => {
     await identity.resetMfa(request.params.id, requestContext(request));
     return { ok: true as const };
