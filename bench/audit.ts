@@ -6,7 +6,6 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AuditLog } from '../src/audit/audit-log.ts';
 import type { AuditEventInput } from '../src/audit/types.ts';
 import type { AlarmSink } from '../src/alarms/types.ts';
@@ -96,6 +95,6 @@ export async function run(): Promise<Record<string, number>> {
   return { vigilEventsPerSec, peerEventsPerSec, ratio: Math.round((vigilEventsPerSec / peerEventsPerSec) * 100) / 100 };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (import.meta.main) {
   console.log(JSON.stringify(await run()));
 }
