@@ -25,6 +25,7 @@
 // Export signature (last JSONL line, see query.ts):
 //
 //   signed bytes = UTF-8( "vigil-audit-export\n" || count || "\n" || sha256hex )
+import type { AuditEventsTable } from '../store/schema.ts';
 import { createHash, verify } from 'node:crypto';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -45,20 +46,8 @@ const SECRET_KEY_PARTS = ['password', 'token', 'secret', 'key', 'pin', 'code', '
 export type DetailValue = string | number | boolean | null;
 export type Details = Record<string, DetailValue>;
 
-/** The fields the event hash covers, as stored. */
-export interface ChainedEventFields {
-  seq: number;
-  ts: string;
-  category: string;
-  action: string;
-  actor: string;
-  source: string;
-  target: string;
-  outcome: string;
-  /** Canonical JSON text of the details, as stored. */
-  details: string;
-  prev_hash: string;
-}
+/** The fields the event hash covers, as stored (details as canonical JSON text). */
+export type ChainedEventFields = Omit<AuditEventsTable, 'hash'>;
 
 export function isSecretLookingKey(key: string): boolean {
   const lower = key.toLowerCase();

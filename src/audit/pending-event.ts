@@ -1,18 +1,10 @@
 // An event accepted by AuditSink.record() and waiting to be chained and stored: already bounded
 // and redacted, so the queue's memory is bounded per event (ACS-5.6.1.8).
-import { boundText, canonicalDetails, sanitizeDetails } from './canonical.ts';
+import { boundText, canonicalDetails, sanitizeDetails, type ChainedEventFields } from './canonical.ts';
 import type { AuditEventInput } from './types.ts';
 
-export interface PendingEvent {
-  ts: string;
-  category: string;
-  action: string;
-  actor: string;
-  source: string;
-  target: string;
-  outcome: string;
-  /** Canonical JSON of the sanitized details. */
-  details: string;
+/** The stored fields but the chain's (seq, hashes), with the details as canonical JSON. */
+export interface PendingEvent extends Omit<ChainedEventFields, 'seq' | 'prev_hash'> {
   /** Approximate memory held, for the queue's byte cap. */
   bytes: number;
 }

@@ -1,5 +1,6 @@
 // The contract every component uses to write to the security event log. Writing never blocks
 // the caller and never throws: a failure to store is itself alarmed (NVR-5.2.7.2a, ACS-5.6.1.4).
+import type { AuditEventsTable } from '../store/schema.ts';
 
 export const AUDIT_CATEGORIES = ['auth', 'session', 'user', 'config', 'audit', 'alarm', 'video', 'access', 'device', 'update', 'backup', 'system'] as const;
 export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
@@ -35,18 +36,7 @@ export interface AuditSigner {
   sign(data: Uint8Array): Buffer;
 }
 
-/** One stored event as the read API returns it (ACS-5.6.1.1, ACS-5.6.1.17). */
-export interface AuditEvent {
-  seq: number;
-  /** ISO 8601 UTC with milliseconds (ACS-5.6.1.5). */
-  ts: string;
-  category: string;
-  action: string;
-  actor: string;
-  source: string;
-  target: string;
-  outcome: string;
+/** One stored event as the read API returns it, details parsed (ACS-5.6.1.1, ACS-5.6.1.17). */
+export interface AuditEvent extends Omit<AuditEventsTable, 'details'> {
   details: Record<string, string | number | boolean | null>;
-  prev_hash: string;
-  hash: string;
 }
