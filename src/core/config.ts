@@ -132,6 +132,32 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    video: Type.Object(
+      {
+        volumes: Type.Array(
+          Type.Object({
+            id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,31}$', description: 'Stable name of the volume (shown in alarms).' }),
+            path: Type.String({ minLength: 1, description: 'Directory on the disk; relative paths are taken from the working directory.' }),
+            role: Type.Union([Type.Literal('mirror'), Type.Literal('spare')], {
+              default: 'mirror',
+              description: 'mirror: every segment is written to each mirror volume (RAID-1 level, NVR-5.1.5.2a); spare: joins and is rebuilt when a mirror fails (NVR-5.1.5.2b).',
+            }),
+          }),
+          {
+            default: [],
+            maxItems: 16,
+            description: 'Recording volumes. Empty: one volume <dataDir>/video (no redundancy; give two mirrors on different disks and a spare for NVR-5.1.5.2a/b).',
+          },
+        ),
+        mirrorCopies: Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'Copies of every segment kept on distinct mirror volumes.' }),
+        segmentSeconds: Type.Integer({ minimum: 10, maximum: 600, default: 60, description: 'Length of a recording segment file.' }),
+        syncEachFragment: Type.Boolean({ default: true, description: 'fdatasync every fragment: a power cut loses at most the fragment in flight.' }),
+        freeSpaceWarnPercent: Type.Integer({ minimum: 1, maximum: 50, default: 10, description: 'Free space below which a volume raises a warning alarm (NVR-5.2.8.1a).' }),
+        healthCheckSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'How often each volume is probed (marker readable, a write succeeds, free space).' }),
+        verifyEveryHours: Type.Integer({ minimum: 1, maximum: 168, default: 24, description: 'Every stored segment is re-hashed against its signed catalog row this often (NVR-5.2.8.1b).' }),
+      },
+      { default: {} },
+    ),
     alarms: Type.Object(
       {
         webhooks: Type.Array(
@@ -196,6 +222,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const config = raw;
   config.dataDir = path.resolve(baseDir, config.dataDir);
   config.keyring.kekFile = path.resolve(baseDir, config.keyring.kekFile);
+  for (const v of config.video.volumes) v.path = path.resolve(baseDir, v.path);
   checkCrossFieldRules(config);
   return config;
 }
@@ -211,6 +238,14 @@ function checkCrossFieldRules(config: Config): void {
   }
   if (config.keyring.kek === 'pkcs11' && (config.keyring.pkcs11Module === '' || config.keyring.pkcs11TokenLabel === '')) {
     problems.push('/keyring/pkcs11Module and /keyring/pkcs11TokenLabel are required when kek is pkcs11');
+  }
+  const ids = config.video.volumes.map((v) => v.id);
+  if (new Set(ids).size !== ids.length) problems.push('/video/volumes ids must be unique');
+  const paths = config.video.volumes.map((v) => v.path);
+  if (new Set(paths).size !== paths.length) problems.push('/video/volumes paths must be distinct');
+  const mirrors = config.video.volumes.filter((v) => v.role === 'mirror').length;
+  if (config.video.volumes.length > 0 && mirrors < config.video.mirrorCopies) {
+    problems.push(`/video/volumes needs at least ${config.video.mirrorCopies} mirror volumes for mirrorCopies=${config.video.mirrorCopies}`);
   }
   if ((config.tls.certFile === '') !== (config.tls.keyFile === '')) {
     problems.push('/tls/certFile and /tls/keyFile must be given together');

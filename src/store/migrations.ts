@@ -6,12 +6,14 @@ import type { DialectName } from './database.ts';
 import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_identity.ts';
+import * as m003 from './migrations/003_video.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
 const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '001_foundation': m001,
   '002_identity': m002,
+  '003_video': m003,
 };
 
 class ListedMigrations implements MigrationProvider {

@@ -132,6 +132,31 @@ export interface LoginSourcesTable {
   last_seen_at: number;
 }
 
+/** One recording segment file and its copies (003). Times are epoch ms. */
+export interface VideoSegmentsTable {
+  id: string;
+  camera_id: string;
+  /** Position in the camera's chain, from 1. */
+  seq: number;
+  /** recording → complete; complete → tampered | shredded. */
+  state: string;
+  started_at: number;
+  ended_at: number | null;
+  fragments: number;
+  bytes: number;
+  /** JSON array of the volume ids holding a copy. */
+  volumes: string;
+  /** The segment's AES-256-GCM key sealed by the keyring; null once shredded. */
+  wrapped_dek: Buffer | null;
+  /** SHA-256 (hex) of the segment file; null while recording. */
+  hash: string | null;
+  /** `hash` of the camera's previous segment, or 64 zeros for the first. */
+  prev_hash: string;
+  /** Ed25519 signature (base64) of the row's canonical form; null while recording. */
+  signature: string | null;
+  key_id: string | null;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -151,4 +176,5 @@ export interface Database {
   alarms: AlarmsTable;
   settings: SettingsTable;
   login_sources: LoginSourcesTable;
+  video_segments: VideoSegmentsTable;
 }
