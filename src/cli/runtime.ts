@@ -19,6 +19,8 @@ import { watchClock, type ClockWatch } from '../audit/clock-watch.ts';
 import { AlarmService } from '../alarms/alarm-service.ts';
 import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
+import { CameraService } from '../video/cameras/camera-service.ts';
+import { VideoStore } from '../video/storage/video-store.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
 import { buildApp } from '../http/app.ts';
 import { startRedirectListener, type RedirectListener } from '../http/redirect.ts';
@@ -35,6 +37,8 @@ export interface Runtime {
   auditQuery: AuditQuery;
   alarms: AlarmService;
   identity: IdentityService;
+  cameras: CameraService;
+  video: VideoStore;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
   close(): Promise<void>;
@@ -77,6 +81,9 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     const auditQuery = new AuditQuery({ store });
 
     const identity = new IdentityService({ store, sealer: keyring, hasher, audit, alarms, clock, config: config.security });
+    const cameras = new CameraService({ store, keyring, audit, clock });
+    const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir });
+    closers.push(() => video.close());
     return {
       config,
       logger,
@@ -88,6 +95,8 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       auditQuery,
       alarms,
       identity,
+      cameras,
+      video,
       verifyAudit: async () => {
         await audit.flush();
         return verifyAuditChain({ store, publicKeyPem: signer.publicKeyPem });
@@ -99,6 +108,22 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     await close();
     throw err;
   }
+}
+
+/** What the HTTP routes get of the runtime; the caller adds TLS and network facts. */
+export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin'> {
+  return {
+    product: { ...PRODUCT, deviceName: runtime.config.deviceName },
+    identity: runtime.identity,
+    audit: runtime.audit,
+    auditQuery: runtime.auditQuery,
+    alarms: runtime.alarms,
+    cameras: runtime.cameras,
+    video: runtime.video,
+    devicePublicKeyPem: runtime.signer.publicKeyPem,
+    verifyAudit: runtime.verifyAudit,
+    exportAudit: runtime.exportAudit,
+  };
 }
 
 export interface RunningService {
@@ -126,14 +151,7 @@ export async function startService(config: Config): Promise<RunningService> {
     let listening: ListeningService[] = [];
     let origin = '';
     const services: AppServices = {
-      product: { ...PRODUCT, deviceName: config.deviceName },
-      identity,
-      audit,
-      auditQuery: runtime.auditQuery,
-      alarms,
-      devicePublicKeyPem: runtime.signer.publicKeyPem,
-      verifyAudit: runtime.verifyAudit,
-      exportAudit: runtime.exportAudit,
+      ...appServicesOf(runtime),
       tls: {
         current: () => tls,
         install: async (certPem, keyPem) => {

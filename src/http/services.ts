@@ -6,6 +6,8 @@ import type { AuditQuery, AuditExportFilter } from '../audit/query.ts';
 import type { AuditVerification } from '../audit/verify.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { IdentityService } from '../identity/identity-service.ts';
+import type { CameraService } from '../video/cameras/camera-service.ts';
+import type { VideoStore } from '../video/storage/video-store.ts';
 
 export interface ListeningService {
   id: string;
@@ -22,6 +24,8 @@ export interface AppServices {
   audit: AuditLog;
   auditQuery: AuditQuery;
   alarms: AlarmService;
+  cameras: CameraService;
+  video: VideoStore;
   /** Ed25519 public key of the device: verifies audit checkpoints and exports offline. */
   devicePublicKeyPem: string;
   verifyAudit(): Promise<AuditVerification>;

@@ -7,6 +7,7 @@ import type { Database } from './schema.ts';
 import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_identity.ts';
 import * as m003 from './migrations/003_video.ts';
+import * as m004 from './migrations/004_cameras.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '001_foundation': m001,
   '002_identity': m002,
   '003_video': m003,
+  '004_cameras': m004,
 };
 
 class ListedMigrations implements MigrationProvider {

@@ -157,6 +157,26 @@ export interface VideoSegmentsTable {
   key_id: string | null;
 }
 
+/** A camera the recorder records (004). */
+export interface CamerasTable {
+  id: string;
+  name: string;
+  /** rtsp:// or rtsps:// without user information. */
+  url: string;
+  /** JSON {username, password} sealed by the keyring (purpose camera.credentials, AAD = id). */
+  sealed_credentials: Buffer | null;
+  /** Pinned SHA-256 fingerprint of the camera's RTSPS certificate (AA:BB:...), if any. */
+  tls_fingerprint256: string | null;
+  /** continuous | scheduled | off */
+  recording_mode: string;
+  /** JSON array of weekly windows {days, from, to}. */
+  schedule: string;
+  retention_days: number;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -177,4 +197,5 @@ export interface Database {
   settings: SettingsTable;
   login_sources: LoginSourcesTable;
   video_segments: VideoSegmentsTable;
+  cameras: CamerasTable;
 }

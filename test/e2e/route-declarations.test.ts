@@ -11,9 +11,8 @@ import { Type } from '@sinclair/typebox';
 import { loadConfig } from '../../src/core/config.ts';
 import { isVigilError } from '../../src/core/errors.ts';
 import { createLogger } from '../../src/core/logger.ts';
-import { PRODUCT } from '../../src/core/product.ts';
 import { loadDeviceTls } from '../../src/crypto/tls.ts';
-import { openRuntime, type Runtime } from '../../src/cli/runtime.ts';
+import { appServicesOf, openRuntime, type Runtime } from '../../src/cli/runtime.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { access } from '../../src/http/access.ts';
 import type { AppServices } from '../../src/http/services.ts';
@@ -32,14 +31,7 @@ describe('route declarations are enforced at start-up', () => {
     runtime = await openRuntime(config, { logger: createLogger({ level: 'silent' }) });
     const tls = await loadDeviceTls({ dataDir: config.dataDir, keyring: runtime.keyring, deviceName: 'test', hostnames: ['localhost'], tlsConfig: config.tls });
     services = {
-      product: { ...PRODUCT, deviceName: 'test' },
-      identity: runtime.identity,
-      audit: runtime.audit,
-      auditQuery: runtime.auditQuery,
-      alarms: runtime.alarms,
-      devicePublicKeyPem: runtime.signer.publicKeyPem,
-      verifyAudit: runtime.verifyAudit,
-      exportAudit: runtime.exportAudit,
+      ...appServicesOf(runtime),
       tls: { current: () => tls, install: async () => tls },
       listening: () => [],
       origin: () => 'https://localhost',

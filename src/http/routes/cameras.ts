@@ -1,0 +1,139 @@
+// Cameras and their recordings (NVR-5.2.4.1a: credentials write-only; per-camera permissions
+// enforced by the one access gate, NVR-5.4.3.1a; every change audited by the service).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { scopedIds } from '../../identity/permissions.ts';
+import { RECORDING_MODES } from '../../video/cameras/camera-service.ts';
+import { access } from '../access.ts';
+import { ErrorBody } from '../errors.ts';
+import type { RouteDeps } from '../services.ts';
+import { Empty, Ok, principalOf, requestContext } from './common.ts';
+
+const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+const Window = Type.Object(
+  { days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7 }), from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }), to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }) },
+  { additionalProperties: false },
+);
+const Mode = Type.Union(RECORDING_MODES.map((m) => Type.Literal(m)));
+const Fingerprint = Type.Union([Type.String({ pattern: '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' }), Type.Null()]);
+const CameraFields = {
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  url: Type.String({ minLength: 8, maxLength: 1024 }),
+  username: Type.String({ minLength: 1, maxLength: 128 }),
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+  tlsFingerprint256: Fingerprint,
+  recordingMode: Mode,
+  schedule: Type.Array(Window, { maxItems: 28 }),
+  retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+  enabled: Type.Boolean(),
+};
+const NewCamera = Type.Object(
+  {
+    name: CameraFields.name,
+    url: CameraFields.url,
+    username: Type.Optional(CameraFields.username),
+    password: Type.Optional(CameraFields.password),
+    tlsFingerprint256: Type.Optional(CameraFields.tlsFingerprint256),
+    recordingMode: Type.Optional(CameraFields.recordingMode),
+    schedule: Type.Optional(CameraFields.schedule),
+    retentionDays: Type.Optional(CameraFields.retentionDays),
+    enabled: Type.Optional(CameraFields.enabled),
+  },
+  { additionalProperties: false },
+);
+const CameraPatch = Type.Partial(NewCamera, { additionalProperties: false, minProperties: 1 });
+const Camera = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  url: Type.String(),
+  hasCredentials: Type.Boolean(),
+  tlsFingerprint256: Fingerprint,
+  recordingMode: Mode,
+  schedule: Type.Array(Window),
+  retentionDays: Type.Integer(),
+  enabled: Type.Boolean(),
+  createdAt: Type.Integer(),
+  updatedAt: Type.Integer(),
+});
+const RangeQuery = Type.Object(
+  { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) },
+  { additionalProperties: false },
+);
+const Segment = Type.Object({
+  id: Type.String(),
+  state: Type.String(),
+  startedAt: Type.String(),
+  endedAt: Type.Union([Type.String(), Type.Null()]),
+  fragments: Type.Integer(),
+  bytes: Type.Integer(),
+  volumes: Type.Array(Type.String()),
+});
+const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+
+function cameraScope(request: FastifyRequest): { kind: 'camera'; id: string } {
+  return { kind: 'camera', id: (request.params as { id: string }).id };
+}
+
+export async function cameraRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const { cameras, video } = services;
+
+  app.get('/api/v1/cameras', {
+    config: { access: access.permission('camera.view') },
+    schema: { response: { 200: Type.Object({ cameras: Type.Array(Camera) }), ...Errors } },
+  }, async (request) => ({ cameras: await cameras.list(scopedIds(principalOf(request).grants, 'camera.view', 'camera')) }));
+
+  app.post<{ Body: Static<typeof NewCamera> }>('/api/v1/cameras', {
+    config: { access: access.permission('camera.manage') },
+    schema: { body: NewCamera, response: { 201: Camera, ...Errors } },
+  }, async (request, reply) => reply.status(201).send(await cameras.create(request.body, requestContext(request))));
+
+  app.get<{ Params: Static<typeof CameraId> }>('/api/v1/cameras/:id', {
+    config: { access: access.permission('camera.view', cameraScope) },
+    schema: { params: CameraId, response: { 200: Camera, ...Errors } },
+  }, async (request) => cameras.get(request.params.id));
+
+  app.patch<{ Params: Static<typeof CameraId>; Body: Static<typeof CameraPatch> }>('/api/v1/cameras/:id', {
+    config: { access: access.permission('camera.manage', cameraScope) },
+    schema: { params: CameraId, body: CameraPatch, response: { 200: Camera, ...Errors } },
+  }, async (request) => cameras.update(request.params.id, request.body, requestContext(request)));
+
+  app.delete<{ Params: Static<typeof CameraId> }>('/api/v1/cameras/:id', {
+    config: { access: access.permission('camera.manage', cameraScope) },
+    schema: { params: CameraId, response: { 200: Ok, ...Errors } },
+  }, async (request) => {
+    await cameras.delete(request.params.id, requestContext(request));
+    return { ok: true as const };
+  });
+
+  app.get<{ Params: Static<typeof CameraId>; Querystring: Static<typeof RangeQuery> }>('/api/v1/cameras/:id/recordings', {
+    config: { access: access.permission('camera.playback', cameraScope) },
+    schema: { params: CameraId, querystring: RangeQuery, response: { 200: Type.Object({ segments: Type.Array(Segment) }), ...Errors } },
+  }, async (request) => {
+    await cameras.get(request.params.id);
+    const rows = await video.catalog.overlapping(request.params.id, Date.parse(request.query.from), Date.parse(request.query.to), request.query.limit ?? 1000);
+    return {
+      segments: rows.map((r) => ({
+        id: r.id,
+        state: r.state,
+        startedAt: new Date(r.started_at).toISOString(),
+        endedAt: r.ended_at === null ? null : new Date(r.ended_at).toISOString(),
+        fragments: r.fragments,
+        bytes: r.bytes,
+        volumes: JSON.parse(r.volumes) as string[],
+      })),
+    };
+  });
+
+  app.post<{ Params: Static<typeof CameraId> }>('/api/v1/cameras/:id/verify', {
+    config: { access: access.permission('camera.manage', cameraScope) },
+    schema: { params: CameraId, body: Empty, response: { 200: Type.Object({ checked: Type.Integer(), failed: Type.Array(Type.Object({ segment: Type.String(), problems: Type.Array(Type.String()) })) }), ...Errors } },
+  }, async (request) => {
+    const rows = await video.catalog.chain(request.params.id, 0, 100_000);
+    const failed: Array<{ segment: string; problems: string[] }> = [];
+    for (const row of rows) {
+      const result = await video.verifySegment(row.id);
+      if (!result.ok) failed.push({ segment: row.id, problems: result.problems.map((p) => (p.volume === '' ? p.message : `${p.volume}: ${p.message}`)) });
+    }
+    return { checked: rows.length, failed };
+  });
+}
