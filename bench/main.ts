@@ -1,10 +1,12 @@
 // `npm run bench [-- SCENARIO...]`: performance figures as ratios against a peer measured side by
 // side in the same run (testing.md, "Benchmarks"). Never part of `npm test`.
 //   audit — security event log writer (hash chain + signed checkpoints) vs plain batched inserts
+//   mp4   — fMP4 muxer: ns per access unit, MB/s, heap per fragment, vs `ffmpeg -c copy`
 type Scenario = () => Promise<{ run(): Promise<Record<string, number> | void> }>;
 
 const SCENARIOS: Record<string, Scenario> = {
   audit: () => import('./audit.ts'),
+  mp4: () => import('./mp4.ts'),
 };
 
 const requested = process.argv.slice(2);
