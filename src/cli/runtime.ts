@@ -21,6 +21,7 @@ import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
 import { CameraService } from '../video/cameras/camera-service.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
+import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
 import { buildApp } from '../http/app.ts';
 import { startRedirectListener, type RedirectListener } from '../http/redirect.ts';
@@ -140,6 +141,7 @@ export async function startService(config: Config): Promise<RunningService> {
   let clockWatch: ClockWatch | undefined;
   let redirect: RedirectListener | undefined;
   let sessionPurge: NodeJS.Timeout | undefined;
+  let recorder: RecorderService | undefined;
   try {
     let tls = await loadDeviceTls({
       dataDir: config.dataDir,
@@ -192,6 +194,8 @@ export async function startService(config: Config): Promise<RunningService> {
       });
     });
     clockWatch = watchClock({ audit, alarms, clock: runtime.clock, intervalMs: 5_000 });
+    recorder = new RecorderService({ cameras: runtime.cameras, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'recorder' }), config: config.video });
+    await recorder.start();
     // Expired and idle sessions are deleted, not just refused (NVR-5.4.3.1b, ACS-5.2.1.13).
     sessionPurge = setInterval(() => {
       identity.purgeExpiredSessions().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
@@ -216,6 +220,7 @@ export async function startService(config: Config): Promise<RunningService> {
       (stopping ??= (async () => {
         clockWatch?.stop();
         clearInterval(sessionPurge);
+        await recorder?.stop();
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
         await redirect?.close();
         await app.close();
@@ -232,6 +237,7 @@ export async function startService(config: Config): Promise<RunningService> {
   } catch (err) {
     clockWatch?.stop();
     clearInterval(sessionPurge);
+    await recorder?.stop();
     await redirect?.close();
     await runtime.close();
     throw err;

@@ -151,6 +151,7 @@ export const ConfigSchema = Type.Object(
         ),
         mirrorCopies: Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'Copies of every segment kept on distinct mirror volumes.' }),
         segmentSeconds: Type.Integer({ minimum: 10, maximum: 600, default: 60, description: 'Length of a recording segment file.' }),
+        signalLossSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 5, description: 'A camera delivering no frame for this long raises the signal-loss alarm (NVR-5.1.2.1a).' }),
         syncEachFragment: Type.Boolean({ default: true, description: 'fdatasync every fragment: a power cut loses at most the fragment in flight.' }),
         freeSpaceWarnPercent: Type.Integer({ minimum: 1, maximum: 50, default: 10, description: 'Free space below which a volume raises a warning alarm (NVR-5.2.8.1a).' }),
         healthCheckSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 10, description: 'How often each volume is probed (marker readable, a write succeeds, free space).' }),

@@ -167,6 +167,8 @@ export interface CamerasTable {
   sealed_credentials: Buffer | null;
   /** Pinned SHA-256 fingerprint of the camera's RTSPS certificate (AA:BB:...), if any. */
   tls_fingerprint256: string | null;
+  /** PEM of the CA (or the camera's own self-signed certificate) trusted for RTSPS, if any. */
+  tls_ca_pem: string | null;
   /** continuous | scheduled | off */
   recording_mode: string;
   /** JSON array of weekly windows {days, from, to}. */

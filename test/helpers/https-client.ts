@@ -8,6 +8,8 @@ export interface ApiResponse<T = unknown> {
   headers: Record<string, string | string[] | undefined>;
   body: T;
   text: string;
+  /** The body as received (binary responses such as video). */
+  raw: Buffer;
   elapsedMs: number;
 }
 
@@ -49,11 +51,12 @@ export class ApiClient {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const raw = Buffer.concat(chunks);
+            const text = raw.toString('utf8');
             this.#absorbCookies(res.headers['set-cookie']);
             let parsed: unknown = text;
             if (String(res.headers['content-type'] ?? '').includes('application/json') && text !== '') parsed = JSON.parse(text);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as T, text, elapsedMs: performance.now() - started });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed as T, text, raw, elapsedMs: performance.now() - started });
           });
           res.on('error', reject);
         },

@@ -7,7 +7,8 @@ import { RECORDING_MODES } from '../../video/cameras/camera-service.ts';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
 import type { RouteDeps } from '../services.ts';
-import { Empty, Ok, principalOf, requestContext } from './common.ts';
+import { Empty, Ok, actorOf, principalOf, requestContext } from './common.ts';
+import { playbackClip, type Clip } from '../../video/playback.ts';
 
 const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const Window = Type.Object(
@@ -22,6 +23,7 @@ const CameraFields = {
   username: Type.String({ minLength: 1, maxLength: 128 }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
   tlsFingerprint256: Fingerprint,
+  tlsCaPem: Type.Union([Type.String({ minLength: 1, maxLength: 65_536 }), Type.Null()]),
   recordingMode: Mode,
   schedule: Type.Array(Window, { maxItems: 28 }),
   retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
@@ -34,6 +36,7 @@ const NewCamera = Type.Object(
     username: Type.Optional(CameraFields.username),
     password: Type.Optional(CameraFields.password),
     tlsFingerprint256: Type.Optional(CameraFields.tlsFingerprint256),
+    tlsCaPem: Type.Optional(CameraFields.tlsCaPem),
     recordingMode: Type.Optional(CameraFields.recordingMode),
     schedule: Type.Optional(CameraFields.schedule),
     retentionDays: Type.Optional(CameraFields.retentionDays),
@@ -48,6 +51,7 @@ const Camera = Type.Object({
   url: Type.String(),
   hasCredentials: Type.Boolean(),
   tlsFingerprint256: Fingerprint,
+  tlsCaPem: Type.Union([Type.String(), Type.Null()]),
   recordingMode: Mode,
   schedule: Type.Array(Window),
   retentionDays: Type.Integer(),
@@ -122,6 +126,31 @@ export async function cameraRoutes(app: FastifyInstance, { services }: RouteDeps
         volumes: JSON.parse(r.volumes) as string[],
       })),
     };
+  });
+
+  // NVR-5.2.7.1a: every playback is audited with who, which camera and which range.
+  app.get<{ Params: Static<typeof CameraId>; Querystring: Static<typeof RangeQuery> }>('/api/v1/cameras/:id/playback', {
+    config: { access: access.permission('camera.playback', cameraScope) },
+    schema: { params: CameraId, querystring: RangeQuery, response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...Errors } },
+  }, async (request, reply) => {
+    await cameras.get(request.params.id);
+    const from = Date.parse(request.query.from);
+    const to = Date.parse(request.query.to);
+    const audit = { category: 'video' as const, action: 'video.playback', actor: actorOf(request), source: request.ip, target: `camera:${request.params.id}` };
+    let clip: Clip;
+    try {
+      clip = await playbackClip(video, request.params.id, from, to);
+    } catch (err) {
+      services.audit.record({ ...audit, outcome: 'failure', details: { from: request.query.from, to: request.query.to } });
+      throw err;
+    }
+    services.audit.record({ ...audit, outcome: 'success', details: { from: new Date(clip.startedAt).toISOString(), to: new Date(clip.endedAt).toISOString(), fragments: clip.fragments } });
+    return reply
+      .header('content-type', 'video/mp4')
+      .header('content-disposition', 'inline; filename="playback.mp4"')
+      .header('x-vigil-clip-start', new Date(clip.startedAt).toISOString())
+      .header('x-vigil-clip-end', new Date(clip.endedAt).toISOString())
+      .send(Buffer.concat(clip.parts));
   });
 
   app.post<{ Params: Static<typeof CameraId> }>('/api/v1/cameras/:id/verify', {

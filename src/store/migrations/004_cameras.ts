@@ -12,6 +12,7 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('url', 'text', (c) => c.notNull())
     .addColumn('sealed_credentials', blobType(dialect))
     .addColumn('tls_fingerprint256', 'text')
+    .addColumn('tls_ca_pem', 'text')
     .addColumn('recording_mode', 'text', (c) => c.notNull())
     .addColumn('schedule', 'text', (c) => c.notNull())
     .addColumn('retention_days', 'integer', (c) => c.notNull())

@@ -30,6 +30,8 @@ export interface CameraInput {
   username?: string;
   password?: string;
   tlsFingerprint256?: string | null;
+  /** PEM certificate(s) trusted for this camera's RTSPS (its CA, or its own self-signed certificate). */
+  tlsCaPem?: string | null;
   recordingMode?: RecordingMode;
   schedule?: ScheduleWindow[];
   retentionDays?: number;
@@ -43,6 +45,7 @@ export interface CameraView {
   /** Only whether credentials are set: they are never returned. */
   hasCredentials: boolean;
   tlsFingerprint256: string | null;
+  tlsCaPem: string | null;
   recordingMode: RecordingMode;
   schedule: ScheduleWindow[];
   retentionDays: number;
@@ -91,6 +94,7 @@ function view(row: CameraRow): CameraView {
     url: row.url,
     hasCredentials: row.sealed_credentials !== null,
     tlsFingerprint256: row.tls_fingerprint256,
+    tlsCaPem: row.tls_ca_pem,
     recordingMode: row.recording_mode as RecordingMode,
     schedule: JSON.parse(row.schedule) as ScheduleWindow[],
     retentionDays: row.retention_days,
@@ -139,6 +143,7 @@ export class CameraService {
       url: checkCameraUrl(input.url).toString(),
       sealed_credentials: await this.#sealCredentials(id, input),
       tls_fingerprint256: input.tlsFingerprint256 ?? null,
+      tls_ca_pem: input.tlsCaPem ?? null,
       recording_mode: input.recordingMode ?? 'continuous',
       schedule: JSON.stringify(input.schedule ?? []),
       retention_days: input.retentionDays ?? 30,
@@ -161,6 +166,7 @@ export class CameraService {
     if (patch.url !== undefined) changes.url = checkCameraUrl(patch.url).toString();
     if (patch.username !== undefined || patch.password !== undefined) changes.sealed_credentials = await this.#sealCredentials(id, patch);
     if (patch.tlsFingerprint256 !== undefined) changes.tls_fingerprint256 = patch.tlsFingerprint256;
+    if (patch.tlsCaPem !== undefined) changes.tls_ca_pem = patch.tlsCaPem;
     if (patch.recordingMode !== undefined) changes.recording_mode = patch.recordingMode;
     if (patch.schedule !== undefined) changes.schedule = JSON.stringify(patch.schedule);
     if (patch.retentionDays !== undefined) changes.retention_days = patch.retentionDays;
@@ -198,6 +204,10 @@ export class CameraService {
     if (input.tlsFingerprint256 !== undefined && input.tlsFingerprint256 !== null) {
       if (!FINGERPRINT.test(input.tlsFingerprint256)) throw invalid('tlsFingerprint256', 'SHA-256 fingerprint as AA:BB:… (32 bytes)');
       if (url.protocol !== 'rtsps:') throw invalid('tlsFingerprint256', 'a certificate pin needs an rtsps:// URL');
+    }
+    if (input.tlsCaPem !== undefined && input.tlsCaPem !== null) {
+      if (url.protocol !== 'rtsps:') throw invalid('tlsCaPem', 'a trusted certificate needs an rtsps:// URL');
+      if (!/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(input.tlsCaPem)) throw invalid('tlsCaPem', 'PEM certificate(s)');
     }
     if (input.retentionDays !== undefined && (!Number.isInteger(input.retentionDays) || input.retentionDays < 1 || input.retentionDays > 3650)) throw invalid('retentionDays', '1 to 3650');
     if (input.recordingMode !== undefined && !RECORDING_MODES.includes(input.recordingMode)) throw invalid('recordingMode', RECORDING_MODES.join(' | '));

@@ -33,6 +33,7 @@ function videoConfig(root: string, overrides: Partial<Config['video']> = {}): Co
     ],
     mirrorCopies: 2,
     segmentSeconds: 60,
+    signalLossSeconds: 5,
     syncEachFragment: true,
     freeSpaceWarnPercent: 1,
     healthCheckSeconds: 300,
