@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../core/config.ts';
 import { PRODUCT } from '../core/product.ts';
 import { VigilError } from '../core/errors.ts';
 import { generateDocs } from '../docs/generate.ts';
+import { ASSESS_COMMAND } from '../assess/command.ts';
 import { openRuntime, startService } from './runtime.ts';
 import { readSecretLine } from './prompt.ts';
 
@@ -181,6 +182,8 @@ export const COMMANDS: readonly Command[] = [
       return 0;
     },
   },
+  // The lab's tests (design.md §8): the whole command lives in src/assess.
+  ASSESS_COMMAND,
   {
     name: 'version',
     usage: '',

@@ -1,0 +1,132 @@
+// `vigil assess`: options → one assessment → reports on disk, a summary on stdout, progress on
+// stderr. Exit 0 when the requested level is reached, 1 when it is not, 2 on a usage error.
+import { VigilError } from '../core/errors.ts';
+import { REPORT_FORMATS, runAssessment, type AssessOptions, type ReportFormat } from './run.ts';
+import { CHECK_IDS, PROFILES, type CheckId, type Profile } from './types.ts';
+
+export interface AssessArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+export const ASSESS_USAGE = '<host> [--port N] [--profile nvr|camera|acs-platform|acs-controller|lock] [--level 1|2|3] [--declaration FILE] [--credentials FILE] [--ca PEM] [--out DIR] [--format json,md,html] [--only CHECK...] [--intrusive]';
+export const ASSESS_SUMMARY = 'Assess a device from outside, as a certification lab does (ports, TLS, services, credentials, web; seed 001) → JSON/Markdown/HTML report with the level reached';
+
+export const ASSESS_OPTIONS = {
+  port: { type: 'string', help: 'port of the management interface (default 443)' },
+  profile: { type: 'string', help: 'nvr | camera | acs-platform | acs-controller | lock (default nvr): which standard applies' },
+  level: { type: 'string', help: 'level to reach, 1-3 (default 1); the exit code is 1 when it is not reached' },
+  declaration: { type: 'string', help: 'the vendor declaration (JSON: services, notApplicable, statements, webPaths, protectedPaths)' },
+  credentials: { type: 'string', help: 'JSON {"username","password"[, "lockout": {...}]}: an account for session, logout, CSRF and lockout probes' },
+  ca: { type: 'string', help: "PEM trust anchor for the device certificate (default: system store, else the self-signed certificate is pinned on first use)" },
+  out: { type: 'string', help: 'report directory (default ./vigil-assess)' },
+  format: { type: 'string', help: 'report formats, comma-separated: json,md,html (default all)' },
+  only: { type: 'string', multiple: true, help: `run only these checks (repeat or comma-separate): ${CHECK_IDS.join(', ')}` },
+  intrusive: { type: 'boolean', help: 'also run probes that change state: the lockout probe locks an account' },
+  'exclude-ports': { type: 'string', help: "ports of other programs on the same machine (baseline), e.g. tcp/2024,udp/5353: reported, not judged" },
+  'check-timeout': { type: 'string', help: 'time bound of each check in seconds (default 300)' },
+  'no-external-tools': { type: 'boolean', help: 'do not run nmap/sslscan even when installed (built-in probes only)' },
+} as const;
+
+function str(args: AssessArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function list(args: AssessArgs, name: string): string[] {
+  const v = args.values[name];
+  const raw = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return raw.flatMap((x) => (typeof x === 'string' ? x.split(',') : [])).map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function usage(message: string): never {
+  throw new VigilError('VIGIL_ASSESS_OPTIONS_INVALID', message);
+}
+
+function intOption(args: AssessArgs, name: string, def: number, min: number, max: number): number {
+  const raw = str(args, name);
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) usage(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function parseAssessArgs(args: AssessArgs, progress: (line: string) => void): AssessOptions {
+  const host = args.positionals[0];
+  if (host === undefined || args.positionals.length > 1) usage('name exactly one target host');
+  const profile = str(args, 'profile') ?? 'nvr';
+  if (!(PROFILES as readonly string[]).includes(profile)) usage(`--profile must be one of ${PROFILES.join(', ')}`);
+  const formats = list(args, 'format');
+  for (const f of formats) if (!(REPORT_FORMATS as readonly string[]).includes(f)) usage(`--format: unknown format ${f} (json, md, html)`);
+  const only = list(args, 'only');
+  for (const c of only) if (!(CHECK_IDS as readonly string[]).includes(c)) usage(`--only: unknown check ${c} (${CHECK_IDS.join(', ')})`);
+  const excludePorts = list(args, 'exclude-ports').map((p) => {
+    const m = /^(?:(tcp|udp)\/)?(\d{1,5})$/.exec(p);
+    if (m === null || Number(m[2]) > 65535) usage(`--exclude-ports: ${p} is not [tcp|udp/]PORT`);
+    return `${m[1] ?? 'tcp'}/${Number(m[2])}`;
+  });
+  const declarationFile = str(args, 'declaration');
+  const credentialsFile = str(args, 'credentials');
+  const caFile = str(args, 'ca');
+  return {
+    host,
+    port: intOption(args, 'port', 443, 1, 65535),
+    profile: profile as Profile,
+    level: intOption(args, 'level', 1, 1, 3) as 1 | 2 | 3,
+    ...(declarationFile === undefined ? {} : { declarationFile }),
+    ...(credentialsFile === undefined ? {} : { credentialsFile }),
+    ...(caFile === undefined ? {} : { caFile }),
+    outDir: str(args, 'out') ?? 'vigil-assess',
+    formats: formats.length === 0 ? ['json', 'md', 'html'] : [...new Set(formats as ReportFormat[])],
+    only: only as CheckId[],
+    intrusive: args.values['intrusive'] === true,
+    excludePorts,
+    checkTimeoutMs: intOption(args, 'check-timeout', 300, 5, 3600) * 1000,
+    useExternalTools: args.values['no-external-tools'] !== true,
+    progress,
+  };
+}
+
+export async function assessCommand(args: AssessArgs): Promise<number> {
+  const progress = (line: string): void => {
+    process.stderr.write(`[assess] ${line}\n`);
+  };
+  let options: AssessOptions;
+  try {
+    options = parseAssessArgs(args, progress);
+  } catch (err) {
+    if (err instanceof VigilError) {
+      console.error(`vigil assess: ${err.code}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  let result: Awaited<ReturnType<typeof runAssessment>>;
+  try {
+    result = await runAssessment(options);
+  } catch (err) {
+    // A refused target or an unreadable input file is the operator's to fix: a usage error.
+    if (err instanceof VigilError && err.code.startsWith('VIGIL_ASSESS_')) {
+      console.error(`vigil assess: ${err.code}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  const { report, files } = result;
+  for (const l of report.levels) {
+    const next = l.blockers.find((b) => b.clauses.length > 0);
+    console.log(`${l.standard}: level ${l.reached} reached (requested ${l.requested})${next === undefined ? '' : `; level ${next.level} blocked by ${next.clauses.length} clause(s): ${next.clauses.slice(0, 8).map((c) => `${c.id} ${c.status}`).join(', ')}${next.clauses.length > 8 ? ', …' : ''}`}`);
+  }
+  for (const c of report.checks) console.log(`check ${c.id}: ${c.status}`);
+  for (const f of files) console.log(`wrote ${f}`);
+  return report.requestedLevelReached ? 0 : 1;
+}
+
+/** The `vigil assess` entry of the CLI's command table (src/cli/commands.ts). */
+export const ASSESS_COMMAND = {
+  name: 'assess',
+  usage: ASSESS_USAGE,
+  summary: ASSESS_SUMMARY,
+  options: ASSESS_OPTIONS,
+  run: assessCommand,
+};
