@@ -4,41 +4,16 @@ import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import { finished } from 'node:stream/promises';
 import { verifyExport } from '../audit/query.ts';
-import { loadConfig, type Config } from '../core/config.ts';
 import { PRODUCT } from '../core/product.ts';
 import { VigilError } from '../core/errors.ts';
 import { generateDocs } from '../docs/generate.ts';
 import { ASSESS_COMMAND } from '../assess/command.ts';
 import { openRuntime, startService } from './runtime.ts';
 import { readSecretLine } from './prompt.ts';
+import { configFrom, configOption, stringOption, type Command } from './command-args.ts';
+import { CAMERA_COMMANDS } from './camera-commands.ts';
 
-export interface CommandOption {
-  type: 'string' | 'boolean';
-  help: string;
-  multiple?: boolean;
-}
-
-export interface CommandArgs {
-  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  positionals: string[];
-}
-
-export interface Command {
-  name: string;
-  usage: string;
-  summary: string;
-  options: Record<string, CommandOption>;
-  run(args: CommandArgs): Promise<number>;
-}
-
-const configOption: Record<string, CommandOption> = {
-  config: { type: 'string', help: 'JSON configuration file (default: VIGIL_CONFIG, then built-in secure defaults)' },
-};
-
-function configFrom(args: CommandArgs): Config {
-  const file = args.values['config'];
-  return loadConfig({ file: typeof file === 'string' ? file : undefined });
-}
+export type { Command, CommandArgs, CommandOption } from './command-args.ts';
 
 /** The lines of a file, read in 64 KiB chunks; one line is capped at 1 MiB. */
 function* readLines(file: string): Generator<string> {
@@ -59,10 +34,6 @@ function* readLines(file: string): Generator<string> {
   }
 }
 
-function stringOption(args: CommandArgs, name: string): string | undefined {
-  const v = args.values[name];
-  return typeof v === 'string' ? v : undefined;
-}
 
 export const COMMANDS: readonly Command[] = [
   {
@@ -182,6 +153,7 @@ export const COMMANDS: readonly Command[] = [
       return 0;
     },
   },
+  ...CAMERA_COMMANDS,
   // The lab's tests (design.md §8): the whole command lives in src/assess.
   ASSESS_COMMAND,
   {

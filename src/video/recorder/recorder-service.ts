@@ -80,8 +80,12 @@ export class RecorderService {
     this.#queue = this.#queue.then(task).catch((err: unknown) => this.#o.logger.error({ err }, 'recorder reconciliation failed'));
   }
 
+  /** Also catches changes made outside this process (the `vigil camera` CLI) within one tick. */
   async #reconcileAll(): Promise<void> {
-    for (const camera of await this.#o.cameras.list()) await this.#reconcile(camera);
+    const cameras = await this.#o.cameras.list();
+    const known = new Set(cameras.map((c) => c.id));
+    for (const id of [...this.#running.keys()]) if (!known.has(id)) await this.#stopCamera(id);
+    for (const camera of cameras) await this.#reconcile(camera);
   }
 
   async #reconcile(camera: CameraView): Promise<void> {

@@ -67,6 +67,11 @@ export class SegmentCatalog {
     return q.orderBy('ended_at').limit(limit).execute();
   }
 
+  /** Complete segments after `afterId` in id order: the periodic verification walk. */
+  async completeAfter(afterId: string, limit: number): Promise<SegmentRow[]> {
+    return this.#db.selectFrom('video_segments').selectAll().where('state', '=', 'complete').where('id', '>', afterId).orderBy('id').limit(limit).execute();
+  }
+
   /** Segments holding a copy on `volumeId` (JSON text match on the quoted id). */
   async onVolume(volumeId: string, afterId: string, limit: number): Promise<SegmentRow[]> {
     return this.#db

@@ -54,9 +54,9 @@ describeOnEachStore('video store', (get) => {
   const audit = new RecordingAuditSink();
   let keyring: Keyring | undefined;
 
-  async function openVideo(config: Config['video'] = videoConfig(root)): Promise<VideoStore> {
+  async function openVideo(config: Config['video'] = videoConfig(root), spaceOf?: (dir: string) => Promise<{ freeBytes: number; totalBytes: number }>): Promise<VideoStore> {
     keyring ??= await Keyring.open({ config: { kek: 'file', kekFile, pkcs11Module: '', pkcs11TokenLabel: '', pkcs11KeyLabel: 'k', pkcs11PinFile: '' }, store: get().store, clock });
-    return VideoStore.open({ store: get().store, keyring, signer: await keyring.deviceSigner(), alarms, audit, clock, logger: silentLogger(), config, dataDir: root });
+    return VideoStore.open({ store: get().store, keyring, signer: await keyring.deviceSigner(), alarms, audit, clock, logger: silentLogger(), config, dataDir: root, ...(spaceOf === undefined ? {} : { spaceOf }) });
   }
 
   async function record(video: VideoStore, camera: string, start: number, fragments: number): Promise<{ id: string; payloads: Buffer[] }> {
@@ -212,6 +212,44 @@ describeOnEachStore('video store', (get) => {
     assert.ok(audit.events.some((e) => e.action === 'video.segment_shredded'));
     clock.set(T0);
     await video.close();
+  });
+
+  test('NVR-5.2.8.1b: the periodic walk re-verifies every segment and finds a changed one', async () => {
+    const walkRoot = mkdtempSync(path.join(tmpdir(), 'vigil-video-walk-'));
+    const video = await openVideo(videoConfig(walkRoot));
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await record(video, 'cam-7', T0 + i * 3000, 2)).id);
+    await video.finishSegment('cam-7');
+    const victim = ids[3] ?? '';
+    const file = segmentPath({ path: path.join(walkRoot, 'a') }, 'cam-7', victim);
+    const bytes = readFileSync(file);
+    bytes[100] = (bytes[100] ?? 0) ^ 0x80;
+    writeFileSync(file, bytes);
+    const seen = new Map<string, boolean>();
+    // Other tests' segments share this catalog: walk until the cursor has passed all of ours.
+    for (let round = 0; round < 50 && seen.size < ids.length; round++) for (const r of await video.verifyNext(2)) if (ids.includes(r.segment)) seen.set(r.segment, r.ok);
+    assert.equal(seen.size, 5, 'the walk covers every segment of the camera');
+    assert.equal(seen.get(victim), false);
+    assert.ok(alarms.raised.some((a) => a.type === 'video.tamper' && a.details?.['segment'] === victim));
+    await video.close();
+    rmSync(walkRoot, { recursive: true, force: true });
+  });
+
+  test('NVR-5.2.8.1a: a volume below the free-space threshold warns, and recording goes on over the oldest video', async () => {
+    const fullRoot = mkdtempSync(path.join(tmpdir(), 'vigil-video-full-'));
+    let free = 50;
+    const video = await openVideo(videoConfig(fullRoot, { freeSpaceWarnPercent: 10 }), async () => ({ freeBytes: free, totalBytes: 100 }));
+    const oldest = await record(video, 'cam-8', T0, 2);
+    await record(video, 'cam-8', T0 + 2000, 2);
+    await video.finishSegment('cam-8');
+    assert.equal(await video.healthTick(), 0, 'nothing is deleted while there is room');
+    free = 5;
+    assert.ok((await video.healthTick()) >= 1);
+    assert.equal((await video.catalog.get(oldest.id))?.state, 'shredded');
+    assert.ok(alarms.raised.some((a) => a.type === 'storage.low_space' && a.severity === 'warning'));
+    assert.ok(alarms.raised.some((a) => a.type === 'storage.overwriting'));
+    await video.close();
+    rmSync(fullRoot, { recursive: true, force: true });
   });
 
   test('a camera id that could escape the volume directory is refused', async () => {

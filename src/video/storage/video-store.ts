@@ -35,7 +35,14 @@ export interface VideoStoreOptions {
   logger: Logger;
   config: Config['video'];
   dataDir: string;
+  /** Test seam: free/total space of a volume directory. */
+  spaceOf?: (dir: string) => Promise<{ freeBytes: number; totalBytes: number }>;
 }
+
+/** Segments shredded per health tick at most when a volume runs out of space. */
+const OVERWRITE_BATCH = 50;
+/** Segments re-verified per tick at most (the whole catalog is walked every verifyEveryHours). */
+const VERIFY_BATCH = 20;
 
 export class VideoStore {
   readonly catalog: SegmentCatalog;
@@ -44,6 +51,8 @@ export class VideoStore {
   readonly #writers = new Map<string, SegmentWriter>();
   #rebuild: Promise<void> = Promise.resolve();
   #probeTimer: NodeJS.Timeout | undefined;
+  #verifyTimer: NodeJS.Timeout | undefined;
+  #verifyCursor = '';
 
   private constructor(o: VideoStoreOptions, volumes: VolumeSet) {
     this.#o = o;
@@ -53,13 +62,49 @@ export class VideoStore {
 
   static async open(o: VideoStoreOptions): Promise<VideoStore> {
     const specs = o.config.volumes.length > 0 ? o.config.volumes : [{ id: 'video', path: path.join(o.dataDir, 'video'), role: 'mirror' as const }];
-    const volumes = await VolumeSet.open({ specs, freeSpaceWarnPercent: o.config.freeSpaceWarnPercent, alarms: o.alarms, audit: o.audit, clock: o.clock, logger: o.logger });
+    const volumes = await VolumeSet.open({ specs, freeSpaceWarnPercent: o.config.freeSpaceWarnPercent, alarms: o.alarms, audit: o.audit, clock: o.clock, logger: o.logger, ...(o.spaceOf === undefined ? {} : { spaceOf: o.spaceOf }) });
     const store = new VideoStore(o, volumes);
     volumes.onFailure((v) => store.#onVolumeFailed(v));
     await recoverInterrupted({ catalog: store.catalog, volumes, signer: o.signer, unwrap: (row) => store.#unwrap(row), logger: o.logger, audit: o.audit });
-    store.#probeTimer = setInterval(() => void volumes.probe(), o.config.healthCheckSeconds * 1000);
+    store.#probeTimer = setInterval(() => void store.healthTick(), o.config.healthCheckSeconds * 1000);
     store.#probeTimer.unref();
+    // NVR-5.2.8.1b: every stored segment is re-hashed against its signed row every verifyEveryHours.
+    store.#verifyTimer = setInterval(() => void store.verifyNext(VERIFY_BATCH).catch((err: unknown) => o.logger.error({ err }, 'periodic verification failed')), Math.max(1000, (o.config.verifyEveryHours * 3_600_000) / 1000));
+    store.#verifyTimer.unref();
     return store;
+  }
+
+  /** Probe the volumes; when one runs out of space, recording goes on over the oldest video. */
+  async healthTick(): Promise<number> {
+    await this.volumes.probe();
+    if (!this.volumes.lowOnSpace()) return 0;
+    const oldest = await this.catalog.endedBefore(undefined, Number.MAX_SAFE_INTEGER, OVERWRITE_BATCH);
+    for (const row of oldest) await this.shred(row.id, 'volume full: oldest recording overwritten');
+    if (oldest.length > 0) {
+      this.#o.alarms.raise({
+        type: 'storage.overwriting',
+        severity: 'warning',
+        source: 'storage',
+        message: `recording volumes are below ${this.#o.config.freeSpaceWarnPercent} % free: the ${oldest.length} oldest segments were deleted to keep recording`,
+        details: { shredded: oldest.length },
+      });
+    }
+    return oldest.length;
+  }
+
+  /** Verifies the next `batch` segments of the catalog walk (wrapping at the end). */
+  async verifyNext(batch: number): Promise<SegmentVerification[]> {
+    let rows = await this.catalog.completeAfter(this.#verifyCursor, batch);
+    if (rows.length === 0 && this.#verifyCursor !== '') {
+      this.#verifyCursor = '';
+      rows = await this.catalog.completeAfter('', batch);
+    }
+    const results: SegmentVerification[] = [];
+    for (const row of rows) {
+      results.push(await this.verifySegment(row.id));
+      this.#verifyCursor = row.id;
+    }
+    return results;
   }
 
   /** Starts a camera's next segment (closing the current one at `startedAt`). */
@@ -150,6 +195,7 @@ export class VideoStore {
 
   async close(): Promise<void> {
     clearInterval(this.#probeTimer);
+    clearInterval(this.#verifyTimer);
     for (const cameraId of [...this.#writers.keys()]) await this.finishSegment(cameraId);
     await this.#rebuild;
   }

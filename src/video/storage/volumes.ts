@@ -38,6 +38,13 @@ export interface VolumeSetOptions {
   audit: AuditSink;
   clock: Clock;
   logger: Logger;
+  /** Free/total space of a directory; node's statfs unless a test stands in. */
+  spaceOf?: (dir: string) => Promise<{ freeBytes: number; totalBytes: number }>;
+}
+
+async function statfsSpace(dir: string): Promise<{ freeBytes: number; totalBytes: number }> {
+  const stats = await statfs(dir);
+  return { freeBytes: stats.bavail * stats.bsize, totalBytes: stats.blocks * stats.bsize };
 }
 
 export class VolumeSet {
@@ -120,6 +127,7 @@ export class VolumeSet {
       if (v.state === 'failed') continue;
       try {
         await probeVolume(v);
+        Object.assign(v, await (this.#o.spaceOf ?? statfsSpace)(v.path));
       } catch (err) {
         this.fail(v.id, (err as Error).message);
         continue;
@@ -172,9 +180,6 @@ async function probeVolume(v: VolumeStatus): Promise<void> {
     await handle.close();
     await unlink(probe).catch(() => undefined);
   }
-  const stats = await statfs(v.path);
-  v.freeBytes = stats.bavail * stats.bsize;
-  v.totalBytes = stats.blocks * stats.bsize;
 }
 
 /** Where a segment's copy lives on a volume. Camera ids are checked before they reach a path. */
