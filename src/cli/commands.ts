@@ -11,7 +11,7 @@ import { ASSESS_COMMAND } from '../assess/command.ts';
 import { openRuntime, startService } from './runtime.ts';
 import { readSecretLine } from './prompt.ts';
 import { configFrom, configOption, stringOption, type Command } from './command-args.ts';
-import { CAMERA_COMMANDS } from './camera-commands.ts';
+import { CAMERAS_COMMANDS } from './cameras-commands.ts';
 
 export type { Command, CommandArgs, CommandOption } from './command-args.ts';
 
@@ -153,7 +153,7 @@ export const COMMANDS: readonly Command[] = [
       return 0;
     },
   },
-  ...CAMERA_COMMANDS,
+  ...CAMERAS_COMMANDS,
   // The lab's tests (design.md §8): the whole command lives in src/assess.
   ASSESS_COMMAND,
   {

@@ -66,19 +66,19 @@ describe('vigil CLI: setup, audit verify, audit export', () => {
     }
   });
 
-  test('`vigil camera add|list|remove`: the password comes from standard input and is never shown', async () => {
-    const added = await runVigil(['camera', 'add', '--name', 'Gate', '--url', 'rtsp://192.0.2.20/stream', '--username', 'nvr', '--retention-days', '7', '--config', configFile], { input: 'Gate-Camera-Pass-1\n' });
+  test('`vigil cameras add|list|remove`: the password comes from standard input and is never shown', async () => {
+    const added = await runVigil(['cameras', 'add', '--name', 'Gate', '--url', 'rtsp://192.0.2.20/stream', '--username', 'nvr', '--retention-days', '7', '--config', configFile], { input: 'Gate-Camera-Pass-1\n' });
     assert.equal(added.code, 0, added.stderr);
     const id = /added camera Gate: ([0-9a-f-]{36})/.exec(added.stdout)?.[1] ?? '';
     assert.notEqual(id, '');
-    const listed = await runVigil(['camera', 'list', '--config', configFile]);
+    const listed = await runVigil(['cameras', 'list', '--config', configFile]);
     assert.match(listed.stdout, new RegExp(`${id}\tGate\trtsp://192.0.2.20/stream\tcontinuous\t7d\tenabled\tcredentials set`));
     assert.doesNotMatch(listed.stdout + added.stdout, /Gate-Camera-Pass-1/);
-    const refused = await runVigil(['camera', 'add', '--name', 'Bad', '--url', 'rtsp://admin:admin@192.0.2.21/', '--config', configFile]);
+    const refused = await runVigil(['cameras', 'add', '--name', 'Bad', '--url', 'rtsp://admin:admin@192.0.2.21/', '--config', configFile]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /VIGIL_VALIDATION/);
-    assert.equal((await runVigil(['camera', 'remove', id, '--config', configFile])).code, 0);
-    assert.doesNotMatch((await runVigil(['camera', 'list', '--config', configFile])).stdout, /Gate/);
+    assert.equal((await runVigil(['cameras', 'remove', id, '--config', configFile])).code, 0);
+    assert.doesNotMatch((await runVigil(['cameras', 'list', '--config', configFile])).stdout, /Gate/);
   });
 
   test('NVR-5.2.7.1b: `vigil audit verify` passes, then names the row that was edited or deleted', async () => {

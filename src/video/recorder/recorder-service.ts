@@ -80,7 +80,7 @@ export class RecorderService {
     this.#queue = this.#queue.then(task).catch((err: unknown) => this.#o.logger.error({ err }, 'recorder reconciliation failed'));
   }
 
-  /** Also catches changes made outside this process (the `vigil camera` CLI) within one tick. */
+  /** Also catches changes made outside this process (the `vigil cameras` CLI) within one tick. */
   async #reconcileAll(): Promise<void> {
     const cameras = await this.#o.cameras.list();
     const known = new Set(cameras.map((c) => c.id));

@@ -1,4 +1,4 @@
-// `vigil camera add|list|remove`: manage cameras from the console (same service and audit as the
+// `vigil cameras add|list|remove`: manage cameras from the console (same service and audit as the
 // API; a running service picks the change up within 30 s). The camera password is read from
 // standard input, never from the command line where other users could see it in `ps`.
 import { readFileSync } from 'node:fs';
@@ -16,9 +16,9 @@ function integer(text: string | undefined, field: string): number | undefined {
   return Number(text);
 }
 
-export const CAMERA_COMMANDS: readonly Command[] = [
+export const CAMERAS_COMMANDS: readonly Command[] = [
   {
-    name: 'camera add',
+    name: 'cameras add',
     usage: '--name NAME --url rtsp(s)://HOST/PATH [--username USER] [--ca-file PEM] [--fingerprint SHA256] [--mode continuous|scheduled|off] [--retention-days N] [--config FILE]',
     summary: 'Add a camera to record (with --username, its password is read from standard input and stored sealed)',
     options: {
@@ -35,12 +35,12 @@ export const CAMERA_COMMANDS: readonly Command[] = [
       const name = stringOption(args, 'name');
       const url = stringOption(args, 'url');
       if (name === undefined || url === undefined) {
-        console.error('vigil camera add: --name and --url are required');
+        console.error('vigil cameras add: --name and --url are required');
         return 2;
       }
       const mode = stringOption(args, 'mode');
       if (mode !== undefined && !(RECORDING_MODES as readonly string[]).includes(mode)) {
-        console.error(`vigil camera add: --mode is one of ${RECORDING_MODES.join(', ')}`);
+        console.error(`vigil cameras add: --mode is one of ${RECORDING_MODES.join(', ')}`);
         return 2;
       }
       const input: CameraInput = { name, url };
@@ -64,7 +64,7 @@ export const CAMERA_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'camera list',
+    name: 'cameras list',
     usage: '[--config FILE]',
     summary: 'List the cameras (credentials are never shown)',
     options: { ...configOption },
@@ -81,14 +81,14 @@ export const CAMERA_COMMANDS: readonly Command[] = [
     },
   },
   {
-    name: 'camera remove',
+    name: 'cameras remove',
     usage: 'ID [--config FILE]',
     summary: 'Remove a camera (its recordings stay until their retention ends)',
     options: { ...configOption },
     run: async (args) => {
       const id = args.positionals[0];
       if (id === undefined) {
-        console.error('vigil camera remove: the camera ID is required (see vigil camera list)');
+        console.error('vigil cameras remove: the camera ID is required (see vigil cameras list)');
         return 2;
       }
       const runtime = await openRuntime(configFrom(args));
