@@ -22,6 +22,9 @@ import { IdentityService } from '../identity/identity-service.ts';
 import { CameraService } from '../video/cameras/camera-service.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
 import { RecorderService } from '../video/recorder/recorder-service.ts';
+import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
+import { RtspAccounts } from '../camera/rtsp-accounts.ts';
+import { STREAM_PATH, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
 import { buildApp } from '../http/app.ts';
 import { startRedirectListener, type RedirectListener } from '../http/redirect.ts';
@@ -40,6 +43,8 @@ export interface Runtime {
   identity: IdentityService;
   cameras: CameraService;
   video: VideoStore;
+  access: AccessPlatform;
+  rtspAccounts: RtspAccounts;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
   close(): Promise<void>;
@@ -83,6 +88,12 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
 
     const identity = new IdentityService({ store, sealer: keyring, hasher, audit, alarms, clock, config: config.security });
     const cameras = new CameraService({ store, keyring, audit, clock });
+    const access = createAccessPlatform({ store, keys: keyring, audit, alarms, clock });
+    access.doors.start(1000);
+    closers.push(() => access.doors.stop());
+    // Digest verifiers follow every password set (setup, users, changes), whichever role runs.
+    const rtspAccounts = new RtspAccounts({ db: store.db, keyring, identity });
+    rtspAccounts.install();
     const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir });
     closers.push(() => video.close());
     return {
@@ -98,6 +109,8 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       identity,
       cameras,
       video,
+      access,
+      rtspAccounts,
       verifyAudit: async () => {
         await audit.flush();
         return verifyAuditChain({ store, publicKeyPem: signer.publicKeyPem });
@@ -121,6 +134,7 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
     alarms: runtime.alarms,
     cameras: runtime.cameras,
     video: runtime.video,
+    access: runtime.access,
     devicePublicKeyPem: runtime.signer.publicKeyPem,
     verifyAudit: runtime.verifyAudit,
     exportAudit: runtime.exportAudit,
@@ -142,6 +156,7 @@ export async function startService(config: Config): Promise<RunningService> {
   let redirect: RedirectListener | undefined;
   let sessionPurge: NodeJS.Timeout | undefined;
   let recorder: RecorderService | undefined;
+  let camera: CameraRole | undefined;
   try {
     let tls = await loadDeviceTls({
       dataDir: config.dataDir,
@@ -176,11 +191,6 @@ export async function startService(config: Config): Promise<RunningService> {
       redirect = await startRedirectListener({ host: config.http.host, port: config.http.plainHttpPort, httpsOrigin: origin });
       boundPorts.set('http-redirect', redirect.port);
     }
-    listening = DECLARED_SERVICES.flatMap((s) => {
-      const l = s.listen(config);
-      if (l === null) return [];
-      return [{ id: s.id, protocol: s.protocol, host: l.host, port: boundPorts.get(s.id) ?? l.port, application: s.application, authentication: s.authentication }];
-    });
 
     // CAM-T-priv-2: every new login raises a notification operators see.
     identity.onLogin((notice) => {
@@ -194,6 +204,18 @@ export async function startService(config: Config): Promise<RunningService> {
       });
     });
     clockWatch = watchClock({ audit, alarms, clock: runtime.clock, intervalMs: 5_000 });
+    if (config.camera.enabled) {
+      camera = await startCameraRole({ config: config.camera, host: config.http.host, deviceTls: tls, accounts: runtime.rtspAccounts, alarms, logger: logger.child({ component: 'camera' }), deviceName: config.deviceName });
+      for (const [id, port] of camera.ports) {
+        boundPorts.set(id, port);
+        console.log(`camera stream on ${id === 'camera-rtsps' ? 'rtsps' : 'rtsp'}://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}${STREAM_PATH}`);
+      }
+    }
+    // The declared services as actually bound (ports of 0 resolved).
+    listening = DECLARED_SERVICES.flatMap((s) => {
+      const l = s.listen(config);
+      return l === null ? [] : [{ id: s.id, protocol: s.protocol, host: l.host, port: boundPorts.get(s.id) ?? l.port, application: s.application, authentication: s.authentication }];
+    });
     recorder = new RecorderService({ cameras: runtime.cameras, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'recorder' }), config: config.video });
     await recorder.start();
     // Expired and idle sessions are deleted, not just refused (NVR-5.4.3.1b, ACS-5.2.1.13).
@@ -221,6 +243,7 @@ export async function startService(config: Config): Promise<RunningService> {
         clockWatch?.stop();
         clearInterval(sessionPurge);
         await recorder?.stop();
+        await camera?.stop();
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
         await redirect?.close();
         await app.close();
@@ -238,6 +261,7 @@ export async function startService(config: Config): Promise<RunningService> {
     clockWatch?.stop();
     clearInterval(sessionPurge);
     await recorder?.stop();
+    await camera?.stop();
     await redirect?.close();
     await runtime.close();
     throw err;

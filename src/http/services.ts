@@ -7,6 +7,7 @@ import type { AuditVerification } from '../audit/verify.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { IdentityService } from '../identity/identity-service.ts';
 import type { CameraService } from '../video/cameras/camera-service.ts';
+import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 
 export interface ListeningService {
@@ -26,6 +27,7 @@ export interface AppServices {
   alarms: AlarmService;
   cameras: CameraService;
   video: VideoStore;
+  access: AccessPlatform;
   /** Ed25519 public key of the device: verifies audit checkpoints and exports offline. */
   devicePublicKeyPem: string;
   verifyAudit(): Promise<AuditVerification>;

@@ -21,6 +21,7 @@ export const PERMISSIONS = {
   'door.view': { scopable: true, description: 'See doors and access events' },
   'door.control': { scopable: true, description: 'Unlock, lock and lock down doors' },
   'door.manage': { scopable: true, description: 'Configure doors, holders, credentials and schedules' },
+  'access.manage': { scopable: false, description: 'Manage access-control sites, schedules, cardholders, credentials, access levels and imports' },
   'device.manage': { scopable: false, description: 'Enrol, attest and retire edge devices' },
   'update.install': { scopable: false, description: 'Install software updates' },
 } as const;
@@ -46,7 +47,7 @@ export const ROLES = {
   },
   installer: {
     description: 'Commissions cameras, doors and edge devices',
-    permissions: ['system.read', 'alarms.read', 'camera.view', 'camera.manage', 'door.view', 'door.manage', 'device.manage'],
+    permissions: ['system.read', 'alarms.read', 'camera.view', 'camera.manage', 'door.view', 'door.manage', 'access.manage', 'device.manage'],
   },
 } as const satisfies Record<string, { description: string; permissions: readonly Permission[] }>;
 

@@ -8,6 +8,8 @@ import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_identity.ts';
 import * as m003 from './migrations/003_video.ts';
 import * as m004 from './migrations/004_cameras.ts';
+import * as m005 from './migrations/005_access.ts';
+import * as m006 from './migrations/006_camera.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -16,6 +18,8 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '002_identity': m002,
   '003_video': m003,
   '004_cameras': m004,
+  '005_access': m005,
+  '006_camera': m006,
 };
 
 class ListedMigrations implements MigrationProvider {

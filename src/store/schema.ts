@@ -179,6 +179,163 @@ export interface CamerasTable {
   updated_at: number;
 }
 
+/** An access-control site: doors and areas belong to one (005). */
+export interface AccessSitesTable {
+  id: string;
+  name: string;
+  /** IANA time zone in which the site's schedules are read, e.g. 'Europe/Berlin'. */
+  timezone: string;
+  /** 1 while the site is locked down: every request is denied except authorised overrides. */
+  lockdown: number;
+  lockdown_changed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An area of a site, for anti-passback (005). */
+export interface AccessAreasTable {
+  id: string;
+  site_id: string;
+  name: string;
+  /** off | soft | hard: the rule applied when entering this area. */
+  anti_passback: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A door: lock output, inputs, mode and rules (005). */
+export interface AccessDoorsTable {
+  id: string;
+  site_id: string;
+  name: string;
+  /** Area left and area entered through this door (anti-passback); null when not tracked. */
+  area_from: string | null;
+  area_to: string | null;
+  /** Controller relay number driving the lock. */
+  lock_output: number;
+  /** Controller input numbers of the door-position switch and request-to-exit; null when absent. */
+  door_position_input: number | null;
+  rex_input: number | null;
+  /** card | card_and_pin | locked */
+  mode: string;
+  unlock_seconds: number;
+  held_open_seconds: number;
+  /** Doors sharing a group form an interlock (mantrap): one may open only while the others are shut. */
+  interlock_group: string | null;
+  /** Schedule during which the door stands unlocked; null for none. */
+  unlock_schedule_id: string | null;
+  /** 1: the unlock schedule starts only after the first granted person of the day. */
+  first_person_in: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Weekly intervals and holidays with their own intervals, both JSON (005). */
+export interface AccessSchedulesTable {
+  id: string;
+  name: string;
+  /** JSON array of {days, from, to}. */
+  intervals: string;
+  /** JSON array of {date: 'YYYY-MM-DD', name, intervals}. */
+  holidays: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A person holding credentials; personal data kept to a name (005). */
+export interface AccessCardholdersTable {
+  id: string;
+  name: string;
+  /** active | suspended */
+  status: string;
+  valid_from: number | null;
+  valid_until: number | null;
+  /** 1: may pass during a site lockdown (authorised override). */
+  lockdown_override: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A card, with an optional PIN and duress PIN stored as keyed HMAC-SHA256 only (005). */
+export interface AccessCredentialsTable {
+  id: string;
+  cardholder_id: string;
+  /** e.g. h10301, h10302, c1k35, raw */
+  card_format: string;
+  /** Decimal card number. */
+  card_number: string;
+  /** 'hmac-sha256$<base64>' of the PIN under the keyring's access.pin key; never the PIN. */
+  pin_hash: string | null;
+  duress_pin_hash: string | null;
+  /** active | suspended | lost | revoked */
+  status: string;
+  valid_from: number | null;
+  valid_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An access level: a set of doors under one schedule (005). */
+export interface AccessLevelsTable {
+  id: string;
+  name: string;
+  schedule_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccessLevelDoorsTable {
+  level_id: string;
+  door_id: string;
+}
+
+export interface AccessCardholderLevelsTable {
+  cardholder_id: string;
+  level_id: string;
+}
+
+/** The area a cardholder was last granted into (anti-passback state) (005). */
+export interface AccessPresenceTable {
+  cardholder_id: string;
+  site_id: string;
+  area_id: string;
+  updated_at: number;
+}
+
+/** One access decision or door event (ACS-5.6.1.1) (005). */
+export interface AccessEventsTable {
+  /** Event ID (UUID). */
+  id: string;
+  /** ISO 8601 UTC (ACS-5.6.1.5). */
+  ts: string;
+  /** Epoch ms of ts, for ranges. */
+  at: number;
+  /** access | door | lockdown */
+  category: string;
+  /** e.g. access.granted, access.denied, door.forced_open, door.held_open */
+  type: string;
+  /** granted | denied | alarm | info */
+  outcome: string;
+  reason: string;
+  /** e.g. 'door:<id>', 'user:<name>' */
+  source: string;
+  site_id: string | null;
+  door_id: string | null;
+  cardholder_id: string | null;
+  credential_id: string | null;
+  /** JSON object of extra facts; never a PIN. */
+  details: string;
+}
+
+/** Sealed RTSP Digest HA1 of an account, per algorithm (006). */
+export interface RtspDigestCredentialsTable {
+  user_id: string;
+  algorithm: string;
+  realm: string;
+  sealed_ha1: Buffer;
+  updated_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -200,4 +357,16 @@ export interface Database {
   login_sources: LoginSourcesTable;
   video_segments: VideoSegmentsTable;
   cameras: CamerasTable;
+  access_sites: AccessSitesTable;
+  access_areas: AccessAreasTable;
+  access_doors: AccessDoorsTable;
+  access_schedules: AccessSchedulesTable;
+  access_cardholders: AccessCardholdersTable;
+  access_credentials: AccessCredentialsTable;
+  access_levels: AccessLevelsTable;
+  access_level_doors: AccessLevelDoorsTable;
+  access_cardholder_levels: AccessCardholderLevelsTable;
+  access_presence: AccessPresenceTable;
+  access_events: AccessEventsTable;
+  rtsp_digest_credentials: RtspDigestCredentialsTable;
 }
