@@ -159,6 +159,30 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    camera: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Run the software IP camera role: encode a source and serve it over RTSP/RTSPS (CAM-*).' }),
+        source: Type.Union([Type.Literal('test-pattern'), Type.Literal('file'), Type.Literal('v4l2'), Type.Literal('rtsp')], { default: 'test-pattern', description: 'Video source: a test pattern, a looped file, a V4L2 device or an upstream RTSP URL (no credentials in it).' }),
+        sourcePath: Type.String({ default: '', maxLength: 1024, description: 'File path, V4L2 device (/dev/video0) or upstream rtsp:// URL, per source.' }),
+        width: Type.Integer({ minimum: 160, maximum: 3840, default: 1920, description: 'Encoded width in pixels.' }),
+        height: Type.Integer({ minimum: 120, maximum: 2160, default: 1080, description: 'Encoded height in pixels.' }),
+        fps: Type.Integer({ minimum: 1, maximum: 60, default: 30, description: 'Frames per second.' }),
+        bitrateKbps: Type.Integer({ minimum: 100, maximum: 50_000, default: 4000, description: 'H.264 bit rate.' }),
+        gop: Type.Integer({ minimum: 1, maximum: 600, default: 30, description: 'Keyframe interval in frames.' }),
+        privacyMasks: Type.Array(
+          Type.Object({ x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }), width: Type.Number({ minimum: 0, maximum: 1 }), height: Type.Number({ minimum: 0, maximum: 1 }) }),
+          { default: [], maxItems: 16, description: 'Rectangles (fractions of the picture) blacked out before encoding (CAM-5.5.1.2).' },
+        ),
+        rtspPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Plain RTSP port (Digest only). 0: off — RTSPS is the default transport.' }),
+        rtspsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 322, description: 'RTSPS port (RTSP over TLS with the device certificate). 0 picks a free port.' }),
+        digestAlgorithms: Type.Array(Type.Union([Type.Literal('SHA-256'), Type.Literal('MD5')]), {
+          default: ['SHA-256'],
+          minItems: 1,
+          description: 'RTSP Digest algorithms offered. Add MD5 only for recorders that lack SHA-256 (ffmpeg, older NVRs).',
+        }),
+      },
+      { default: {} },
+    ),
     alarms: Type.Object(
       {
         webhooks: Type.Array(

@@ -40,6 +40,26 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
     defaultState: 'off',
     listen: (c) => (c.http.plainHttp === 'redirect' ? { host: c.http.host, port: c.http.plainHttpPort } : null),
   },
+  {
+    id: 'camera-rtsps',
+    role: 'camera',
+    protocol: 'tcp',
+    application: 'RTSPS: RTSP 1.0 over TLS 1.2/1.3 (device certificate), RTP interleaved on the same connection',
+    purpose: 'Live H.264 stream of the software camera to recorders and viewers',
+    authentication: 'RTSP Digest (SHA-256; MD5 only when configured) with Vigil accounts holding camera.view; lockout shared with the web login',
+    defaultState: 'off',
+    listen: (c) => (c.camera.enabled && c.camera.rtspsPort !== 0 ? { host: c.http.host, port: c.camera.rtspsPort } : null),
+  },
+  {
+    id: 'camera-rtsp',
+    role: 'camera',
+    protocol: 'tcp',
+    application: 'RTSP 1.0 in clear, RTP interleaved (video is not encrypted on this port)',
+    purpose: 'Live stream for recorders that cannot do RTSPS',
+    authentication: 'RTSP Digest only (no Basic in clear), Vigil accounts holding camera.view',
+    defaultState: 'off',
+    listen: (c) => (c.camera.enabled && c.camera.rtspPort !== 0 ? { host: c.http.host, port: c.camera.rtspPort } : null),
+  },
 ];
 
 export interface ActiveService {

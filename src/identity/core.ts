@@ -15,6 +15,14 @@ export interface IdentityCore {
   alarms: AlarmSink;
   clock: Clock;
   config: SecurityConfig;
+  /** Called after a password is stored, with the password in memory only (derived verifiers such as RTSP Digest). */
+  passwordListeners: PasswordListener[];
+}
+
+export type PasswordListener = (user: { id: string; username: string }, password: string) => Promise<void>;
+
+export async function notifyPasswordSet(core: IdentityCore, user: { id: string; username: string }, password: string): Promise<void> {
+  for (const listener of core.passwordListeners) await listener(user, password);
 }
 
 export const MINUTE_MS = 60_000;

@@ -8,7 +8,9 @@ import type {
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { ApiTokenService } from './api-token-service.ts';
-import { mustFindUser, recordEvent, type IdentityCore } from './core.ts';
+import { mustFindUser, recordEvent, type IdentityCore, type PasswordListener } from './core.ts';
+import { isAllowed, type Permission, type ResourceScope } from './permissions.ts';
+import { canonicalUsername } from './username.ts';
 import { LoginLockout } from './lockout.ts';
 import { LoginNotifier } from './login-notifier.ts';
 import { LoginService } from './login-service.ts';
@@ -50,6 +52,8 @@ export class IdentityService {
   readonly #totp: TotpService;
   readonly #webauthn: WebauthnService;
   readonly #apiTokens: ApiTokenService;
+  readonly #principals: PrincipalLoader;
+  readonly #lockout: LoginLockout;
 
   constructor(deps: IdentityDeps) {
     const core: IdentityCore = {
@@ -60,10 +64,13 @@ export class IdentityService {
       alarms: deps.alarms,
       clock: deps.clock,
       config: deps.config,
+      passwordListeners: [],
     };
     this.#core = core;
     const principals = new PrincipalLoader(core);
     const lockout = new LoginLockout(core);
+    this.#principals = principals;
+    this.#lockout = lockout;
     this.#sessions = new SessionService(core, principals);
     this.#notifier = new LoginNotifier(core);
     this.#users = new UserService(core, principals, this.#sessions, lockout);
@@ -73,6 +80,39 @@ export class IdentityService {
     this.#webauthn = new WebauthnService(core, this.#sessions);
     this.#apiTokens = new ApiTokenService(core, principals);
     this.#login = new LoginService(core, { principals, sessions: this.#sessions, lockout, notifier: this.#notifier, totp: this.#totp, webauthn: this.#webauthn });
+  }
+
+  // — other protocols (RTSP Digest, ONVIF): same accounts, same lockout (CAM-T-auth-4)
+
+  /** Derived verifiers (e.g. RTSP Digest HA1) are made when a password is set; never stored in clear. */
+  onPasswordSet(listener: PasswordListener): void {
+    this.#core.passwordListeners.push(listener);
+  }
+
+  /** May this name try to authenticate now (not locked out, not disabled)? Unknown names are "allowed" to fail. */
+  async externalLoginAllowed(rawUsername: string): Promise<boolean> {
+    const username = canonicalUsername(rawUsername);
+    const key = username ?? rawUsername.slice(0, 64).toLowerCase();
+    const user = username === null ? undefined : await this.#core.repos.users.findByUsername(username);
+    return !this.#lockout.isLocked(user, key) && user?.disabled !== 1;
+  }
+
+  /** Records the outcome of an authentication done by another protocol: audited, and failures count towards the lockout. */
+  async externalLoginResult(rawUsername: string, ok: boolean, ctx: RequestContext, via: string): Promise<void> {
+    const username = canonicalUsername(rawUsername);
+    const key = username ?? rawUsername.slice(0, 64).toLowerCase();
+    const user = username === null ? undefined : await this.#core.repos.users.findByUsername(username);
+    recordEvent(this.#core, ctx, { category: 'auth', action: 'auth.login', target: `user:${key}`, outcome: ok ? 'success' : 'failure', details: { via } });
+    if (ok && user !== undefined) await this.#lockout.recordSuccess(user);
+    else await this.#lockout.recordFailure(user, key, ctx);
+  }
+
+  /** Does the account hold `permission` (any scope)? For protocols without sessions. */
+  async userHasPermission(rawUsername: string, permission: Permission, resource?: ResourceScope): Promise<boolean> {
+    const username = canonicalUsername(rawUsername);
+    const user = username === null ? undefined : await this.#core.repos.users.findByUsername(username);
+    if (user === undefined || user.disabled === 1 || user.must_change_password === 1) return false;
+    return isAllowed(await this.#principals.grants(user.id), permission, resource);
   }
 
   // — setup (NVR-5.4.2.1b, ACS-5.1.1.1)

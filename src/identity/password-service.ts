@@ -2,7 +2,7 @@
 // (ACS-5.1.3.1), forced change after creation or reset (NVR-5.4.2.1c). A change ends every
 // session of the user and hands the caller a fresh one (ACS-5.2.1.13, no session fixation).
 import { VigilError } from '../core/errors.ts';
-import { DAY_MS, mustFindUser, recordEvent, type IdentityCore } from './core.ts';
+import { DAY_MS, mustFindUser, notifyPasswordSet, recordEvent, type IdentityCore } from './core.ts';
 import type { LoginLockout } from './lockout.ts';
 import { checkPasswordPolicy, passwordPolicyError, type PasswordRule } from './password-policy.ts';
 import type { UserRow } from './repositories/users.ts';
@@ -93,5 +93,6 @@ export class PasswordService {
     await repos.users.update(user.id, { password_hash: hash, password_changed_at: now, must_change_password: mustChange ? 1 : 0, updated_at: now });
     await repos.passwordHistory.insert({ userId: user.id, passwordHash: hash, createdAt: now });
     await repos.passwordHistory.prune(user.id, config.passwordHistory);
+    await notifyPasswordSet(this.#core, user, password);
   }
 }

@@ -4,7 +4,7 @@
 // at once (ACS-5.2.1.13); the last enabled global administrator cannot be removed.
 import { randomUUID } from 'node:crypto';
 import { VigilError } from '../core/errors.ts';
-import { SerialQueue, mustFindUser, recordEvent, type IdentityCore } from './core.ts';
+import { SerialQueue, mustFindUser, notifyPasswordSet, recordEvent, type IdentityCore } from './core.ts';
 import { describeGrant, isGlobalAdministrator, validateGrant } from './grants.ts';
 import type { LoginLockout } from './lockout.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
@@ -85,6 +85,7 @@ export class UserService {
       updated_at: now,
     });
     await repos.passwordHistory.insert({ userId: id, passwordHash, createdAt: now });
+    await notifyPasswordSet(this.#core, { id, username }, account.password);
     for (const grant of account.grants) {
       await repos.roleGrants.insert({ id: randomUUID(), userId: id, createdAt: now, role: grant.role, scopeKind: grant.scopeKind, scopeId: grant.scopeId });
     }

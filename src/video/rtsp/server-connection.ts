@@ -12,11 +12,20 @@ import type { LiveVideoSource } from './live-source.ts';
 import { getHeader, serializeResponse, writeInterleavedHeader, type RtspLimits, type RtspRequest } from './message.ts';
 import { serializeSdp } from './sdp.ts';
 
+export interface RtspAuthResult {
+  /** The name the client claimed ('' when none could be read). */
+  username: string;
+  ok: boolean;
+  remoteAddress: string;
+}
+
 export interface ServerContext {
   readonly authenticator: RtspAuthenticator;
   readonly sessionTimeoutSeconds: number;
   readonly maxAuthFailures: number;
   readonly limits: Partial<RtspLimits>;
+  /** Every authentication attempt's outcome (audit, shared lockout). */
+  readonly onAuthResult: ((result: RtspAuthResult) => void) | undefined;
   findStream(path: string): LiveVideoSource | undefined;
   now(): number;
 }
@@ -61,6 +70,7 @@ export class RtspServerConnection {
   private readonly ctx: ServerContext;
   private session: ServerSession | undefined;
   private authFailures = 0;
+  private readonly remoteAddress: string;
   private backlog = 0;
   private chain: Promise<void> = Promise.resolve();
 
@@ -70,6 +80,7 @@ export class RtspServerConnection {
 
   constructor(socket: Socket, ctx: ServerContext, onClose: (c: RtspServerConnection) => void) {
     this.ctx = ctx;
+    this.remoteAddress = socket.remoteAddress ?? '';
     this.done = new Promise((resolve) => (this.markDone = resolve));
     this.lastActivity = ctx.now();
     this.connection = new RtspConnection(socket, {
@@ -128,6 +139,10 @@ export class RtspServerConnection {
   private async authenticate(request: RtspRequest, base: Headers): Promise<boolean> {
     const authorization = getHeader(request.headers, 'Authorization');
     const outcome = await this.ctx.authenticator.authenticate(request.method, request.uri, authorization, this.connection.secure);
+    if (authorization !== undefined && !(!outcome.ok && outcome.stale)) {
+      const username = outcome.ok ? outcome.username : (/username="([^"]{1,256})"/.exec(authorization)?.[1] ?? '');
+      this.ctx.onAuthResult?.({ username, ok: outcome.ok, remoteAddress: this.remoteAddress });
+    }
     if (outcome.ok) return true;
     if (authorization !== undefined && !outcome.stale) this.authFailures += 1;
     const challenges = this.ctx.authenticator.challenges(this.connection.secure, outcome.stale);

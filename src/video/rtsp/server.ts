@@ -10,7 +10,7 @@ import { tlsServerOptions, type TlsMaterial } from '../../crypto/tls.ts';
 import type { RtspAuthenticator } from './digest-server.ts';
 import type { LiveVideoSource } from './live-source.ts';
 import type { RtspLimits } from './message.ts';
-import { RtspServerConnection, type ServerContext } from './server-connection.ts';
+import { RtspServerConnection, type ServerContext, type RtspAuthResult } from './server-connection.ts';
 
 export interface RtspServerOptions {
   authenticator: RtspAuthenticator;
@@ -25,6 +25,8 @@ export interface RtspServerOptions {
   maxAuthFailures?: number;
   limits?: Partial<RtspLimits>;
   clock?: Clock;
+  /** Outcome of every authentication attempt (audit, lockout shared with the web login). */
+  onAuthResult?: (result: RtspAuthResult) => void;
 }
 
 export class RtspServer {
@@ -43,6 +45,7 @@ export class RtspServer {
       sessionTimeoutSeconds: options.sessionTimeoutSeconds ?? 60,
       maxAuthFailures: options.maxAuthFailures ?? 5,
       limits: options.limits ?? {},
+      onAuthResult: options.onAuthResult,
       findStream: (path) => this.streams.get(path),
       now: () => clock.now(),
     };

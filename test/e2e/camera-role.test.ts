@@ -1,0 +1,99 @@
+// The software camera role end to end (issue #9): `camera.enabled` serves the encoded source
+// over RTSPS with the device certificate; Vigil accounts holding camera.view authenticate with
+// Digest (CAM-T-auth-1); ffprobe plays it; a wrong password is refused and audited, and five
+// lock the account for the web login too (CAM-T-auth-4); the same box records its own camera
+// over RTSPS with the certificate trusted explicitly (CAM-T-auth-2/3).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { ApiClient } from '../helpers/https-client.ts';
+import { requireTool, runTool } from '../helpers/tools.ts';
+
+const ADMIN = { username: 'cam-admin', password: 'Shutter-Aperture-1010' };
+const NVR = { username: 'nvr-account', first: 'First-Lens-Pass-2020', password: 'Digest-Lens-Pass-3030' };
+
+describe('software camera role (real process, real RTSPS)', () => {
+  let vigil: VigilProcess;
+  let admin: ApiClient;
+  let rtspsUrl = '';
+
+  before(async () => {
+    vigil = await startVigil({
+      config: {
+        security: { mfaRequiredRoles: [], authRateLimitPerMinute: 600 },
+        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'] },
+        video: { segmentSeconds: 10 },
+      },
+    });
+    rtspsUrl = vigil.output.map((l) => /camera stream on (rtsps:\/\/\S+)/.exec(l)?.[1]).find((u) => u !== undefined) ?? '';
+    assert.match(rtspsUrl, /^rtsps:\/\/127\.0\.0\.1:\d+\/live$/);
+    admin = new ApiClient(vigil.baseUrl, vigil.caPem);
+    assert.equal((await admin.post('/api/v1/setup', { token: vigil.setupToken, ...ADMIN })).status, 201);
+    admin.csrfToken = (await admin.post<{ csrfToken: string }>('/api/v1/auth/login', ADMIN)).body.csrfToken;
+    const created = await admin.post('/api/v1/users', { username: NVR.username, password: NVR.first, grants: [{ role: 'operator', scopeKind: 'global' }] });
+    assert.equal(created.status, 201, created.text);
+    // The account's own password (set by its user) is what RTSP Digest will know.
+    const nvr = admin.anonymous();
+    nvr.csrfToken = (await nvr.post<{ csrfToken: string }>('/api/v1/auth/login', { username: NVR.username, password: NVR.first })).body.csrfToken;
+    assert.equal((await nvr.post('/api/v1/auth/password', { currentPassword: NVR.first, newPassword: NVR.password })).status, 200);
+  });
+  after(async () => {
+    await vigil?.dispose();
+  });
+
+  function withCredentials(url: string, user: string, password: string): string {
+    const u = new URL(url);
+    u.username = user;
+    u.password = password;
+    return u.toString();
+  }
+
+  test('CAM-T-auth-1: ffprobe plays the RTSPS stream with Digest; a wrong password is refused and audited', async () => {
+    const ffprobe = requireTool('ffprobe', 'ffmpeg');
+    const ok = await runTool(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', '-show_streams', '-of', 'json', withCredentials(rtspsUrl, NVR.username, NVR.password)], { timeoutMs: 60_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    const stream = (JSON.parse(ok.stdout) as { streams: Array<{ codec_name: string; width: number; height: number }> }).streams[0];
+    assert.deepEqual([stream?.codec_name, stream?.width, stream?.height], ['h264', 320, 240]);
+    const bad = await runTool(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', withCredentials(rtspsUrl, NVR.username, 'Wrong-Password-99')], { timeoutMs: 60_000 });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /401|Unauthorized/i);
+    const events = await admin.get<{ events: Array<{ action: string; target: string; outcome: string; details: Record<string, unknown> }> }>('/api/v1/audit/events?category=auth&limit=200');
+    assert.ok(events.body.events.some((e) => e.target === `user:${NVR.username}` && e.outcome === 'failure' && e.details['via'] === 'rtsp'));
+    assert.ok(events.body.events.some((e) => e.target === `user:${NVR.username}` && e.outcome === 'success' && e.details['via'] === 'rtsp'));
+  });
+
+  test('the box records its own camera over RTSPS with the certificate trusted explicitly', async () => {
+    const ffprobe = requireTool('ffprobe', 'ffmpeg');
+    const cam = await admin.post<{ id: string }>('/api/v1/cameras', { name: 'Self', url: rtspsUrl, username: NVR.username, password: NVR.password, tlsCaPem: vigil.caPem });
+    assert.equal(cam.status, 201, cam.text);
+    await new Promise((r) => setTimeout(r, 7000));
+    assert.equal((await admin.request('PATCH', `/api/v1/cameras/${cam.body.id}`, { enabled: false })).status, 200);
+    const range = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
+    let segments: Array<{ state: string; startedAt: string; endedAt: string | null }> = [];
+    for (let i = 0; i < 50 && !(segments.length > 0 && segments.every((s) => s.state === 'complete')); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      segments = (await admin.get<{ segments: typeof segments }>(`/api/v1/cameras/${cam.body.id}/recordings?${range}`)).body.segments;
+    }
+    assert.ok(segments.length >= 1, JSON.stringify(segments));
+    const from = segments[0]?.startedAt ?? '';
+    const to = segments[segments.length - 1]?.endedAt ?? '';
+    const clip = await admin.request('GET', `/api/v1/cameras/${cam.body.id}/playback?from=${from}&to=${to}`);
+    assert.equal(clip.status, 200, clip.text.slice(0, 200));
+    const file = path.join(vigil.dir, 'self.mp4');
+    writeFileSync(file, clip.raw);
+    const probe = await runTool(ffprobe, ['-v', 'error', '-show_format', '-of', 'json', file]);
+    assert.equal(probe.code, 0, probe.stderr);
+    assert.ok(Number((JSON.parse(probe.stdout) as { format: { duration: string } }).format.duration) >= 3);
+  });
+
+  test('CAM-T-auth-4: five wrong RTSP passwords lock the account, for the web login too', async () => {
+    const ffprobe = requireTool('ffprobe', 'ffmpeg');
+    for (let i = 0; i < 5; i++) await runTool(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', withCredentials(rtspsUrl, NVR.username, `Wrong-${i}-Password`)], { timeoutMs: 60_000 });
+    const right = await runTool(ffprobe, ['-v', 'error', '-rtsp_transport', 'tcp', withCredentials(rtspsUrl, NVR.username, NVR.password)], { timeoutMs: 60_000 });
+    assert.notEqual(right.code, 0, 'locked: the right password is refused on RTSP');
+    const web = await admin.anonymous().post<{ error: { code: string } }>('/api/v1/auth/login', { username: NVR.username, password: NVR.password });
+    assert.equal(web.body.error.code, 'VIGIL_AUTH_LOCKED');
+  });
+});
