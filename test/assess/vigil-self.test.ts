@@ -4,7 +4,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -14,20 +13,13 @@ import { ApiClient } from '../helpers/https-client.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { REPORT_SCHEMA, type AssessReport } from '../../src/assess/report.ts';
 import { baselinePorts } from './baseline.ts';
+import { freePort } from '../helpers/net.ts';
 
 const HOST = '127.0.0.85';
 const ADMIN = { username: 'lab-admin', password: 'Harbour-Lantern-42' };
 const VIEWER = { username: 'lab-viewer', first: 'Granite-Meadow-58', password: 'Granite-Meadow-59x' };
 const SACRIFICE = { username: 'lab-lockout', password: 'Copper-Kettle-77' };
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 /** First administrator, TOTP, a viewer account (password changed as forced) and a sacrificial account. */
 async function provision(vigil: VigilProcess): Promise<void> {
@@ -60,7 +52,7 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     dir = mkdtempSync(path.join(tmpdir(), 'vigil-assess-self-'));
     // Other programs' wildcard listeners answer on every loopback address: a baseline names them.
     const baseline = await baselinePorts(HOST);
-    const redirectPort = await freePort();
+    const redirectPort = await freePort(HOST);
     vigil = await startVigil({ host: HOST, config: { http: { host: HOST, port: 0, plainHttp: 'redirect', plainHttpPort: redirectPort }, security: { authRateLimitPerMinute: 600 } } });
     await provision(vigil);
     writeFileSync(path.join(dir, 'creds.json'), JSON.stringify({ username: VIEWER.username, password: VIEWER.password, lockout: SACRIFICE }));

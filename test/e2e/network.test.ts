@@ -7,10 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
+import { freePort } from '../helpers/net.ts';
 
 // A loopback address of its own: only wildcard listeners of other programs on the machine can
 // answer here, and a baseline scan taken before Vigil starts names those.
@@ -24,14 +24,6 @@ async function openTcpPorts(): Promise<number[]> {
   return ports.split(',').map((p) => p.trim()).filter((p) => p.includes('/open/')).map((p) => Number(p.split('/')[0])).sort((a, b) => a - b);
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
 
 /** Listening TCP/UDP sockets owned by a process, read from /proc (what `ss -lp` shows). */
 function listeningSocketsOf(pid: number): Array<{ proto: string; port: number }> {
@@ -64,7 +56,7 @@ describe('network exposure (nmap, /proc, sslscan)', () => {
 
   before(async () => {
     baseline = await openTcpPorts();
-    redirectPort = await freePort();
+    redirectPort = await freePort(HOST);
     vigil = await startVigil({ host: HOST, config: { http: { host: HOST, port: 0, plainHttp: 'redirect', plainHttpPort: redirectPort }, security: { authRateLimitPerMinute: 5 } } });
   });
   after(async () => {
