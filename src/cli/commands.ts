@@ -12,6 +12,8 @@ import { openRuntime, startService } from './runtime.ts';
 import { readSecretLine } from './prompt.ts';
 import { configFrom, configOption, stringOption, type Command } from './command-args.ts';
 import { CAMERAS_COMMANDS } from './cameras-commands.ts';
+import { UPDATE_COMMANDS } from '../update/commands.ts';
+import { BACKUP_COMMANDS } from '../backup/commands.ts';
 
 export type { Command, CommandArgs, CommandOption } from './command-args.ts';
 
@@ -154,6 +156,8 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   ...CAMERAS_COMMANDS,
+  ...UPDATE_COMMANDS,
+  ...BACKUP_COMMANDS,
   // The lab's tests (design.md §8): the whole command lives in src/assess.
   ASSESS_COMMAND,
   {

@@ -25,6 +25,10 @@ import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
 import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { STREAM_PATH, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
+import { acquireServiceLock } from './service-lock.ts';
+import { BackupService } from '../backup/backup-service.ts';
+import { BackupScheduler } from '../backup/scheduler.ts';
+import { DirectoryTarget } from '../backup/directory-target.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
 import { buildApp } from '../http/app.ts';
 import { startRedirectListener, type RedirectListener } from '../http/redirect.ts';
@@ -45,12 +49,14 @@ export interface Runtime {
   video: VideoStore;
   access: AccessPlatform;
   rtspAccounts: RtspAccounts;
+  backup: BackupService;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, options: { logger?: Logger; clock?: Clock } = {}): Promise<Runtime> {
+/** `service`: the one process that records and maintains the store (see VideoStore `maintenance`). */
+export async function openRuntime(config: Config, options: { logger?: Logger; clock?: Clock; service?: boolean } = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const clock = options.clock ?? systemClock;
   const closers: Array<() => Promise<void> | void> = [];
@@ -94,8 +100,9 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     // Digest verifiers follow every password set (setup, users, changes), whichever role runs.
     const rtspAccounts = new RtspAccounts({ db: store.db, keyring, identity });
     rtspAccounts.install();
-    const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir });
+    const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir, maintenance: options.service === true });
     closers.push(() => video.close());
+    const backup = new BackupService({ video, keyring, signer, audit, clock, deviceName: config.deviceName, mirrorCopies: config.video.mirrorCopies });
     return {
       config,
       logger,
@@ -111,6 +118,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       video,
       access,
       rtspAccounts,
+      backup,
       verifyAudit: async () => {
         await audit.flush();
         return verifyAuditChain({ store, publicKeyPem: signer.publicKeyPem });
@@ -150,13 +158,21 @@ export interface RunningService {
 }
 
 export async function startService(config: Config): Promise<RunningService> {
-  const runtime = await openRuntime(config);
+  const lock = acquireServiceLock(config.dataDir);
+  let runtime: Runtime;
+  try {
+    runtime = await openRuntime(config, { service: true });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const { logger, identity, alarms, audit } = runtime;
   let clockWatch: ClockWatch | undefined;
   let redirect: RedirectListener | undefined;
   let sessionPurge: NodeJS.Timeout | undefined;
   let recorder: RecorderService | undefined;
   let camera: CameraRole | undefined;
+  let backupScheduler: BackupScheduler | undefined;
   try {
     let tls = await loadDeviceTls({
       dataDir: config.dataDir,
@@ -218,6 +234,19 @@ export async function startService(config: Config): Promise<RunningService> {
     });
     recorder = new RecorderService({ cameras: runtime.cameras, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'recorder' }), config: config.video });
     await recorder.start();
+    if (config.backup.schedule.enabled) {
+      const s = config.backup.schedule;
+      backupScheduler = new BackupScheduler({
+        service: runtime.backup,
+        openTarget: () => DirectoryTarget.open({ root: s.target }),
+        targetName: s.target,
+        everyHours: s.everyHours,
+        alarms,
+        logger: logger.child({ component: 'backup' }),
+        runOptions: () => ({ kind: s.kind, recoveryPassphrase: s.recoveryPassphraseEnv === '' ? undefined : process.env[s.recoveryPassphraseEnv] }),
+      });
+      backupScheduler.start();
+    }
     // Expired and idle sessions are deleted, not just refused (NVR-5.4.3.1b, ACS-5.2.1.13).
     sessionPurge = setInterval(() => {
       identity.purgeExpiredSessions().catch((err: unknown) => logger.warn({ err }, 'session purge failed'));
@@ -242,12 +271,14 @@ export async function startService(config: Config): Promise<RunningService> {
       (stopping ??= (async () => {
         clockWatch?.stop();
         clearInterval(sessionPurge);
+        await backupScheduler?.stop();
         await recorder?.stop();
         await camera?.stop();
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
         await redirect?.close();
         await app.close();
         await runtime.close();
+        lock.release();
         resolveClosed();
       })());
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -260,10 +291,12 @@ export async function startService(config: Config): Promise<RunningService> {
   } catch (err) {
     clockWatch?.stop();
     clearInterval(sessionPurge);
+    await backupScheduler?.stop();
     await recorder?.stop();
     await camera?.stop();
     await redirect?.close();
     await runtime.close();
+    lock.release();
     throw err;
   }
 }

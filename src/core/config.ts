@@ -159,6 +159,21 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    backup: Type.Object(
+      {
+        schedule: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false, description: 'Scheduled automatic backup of video (NVR-5.1.5.1c).' }),
+            everyHours: Type.Integer({ minimum: 1, maximum: 744, default: 24, description: 'Hours between scheduled backups.' }),
+            kind: Type.Union([Type.Literal('incremental'), Type.Literal('full')], { default: 'incremental', description: 'incremental copies only segments the target lacks; full also relists every segment.' }),
+            target: Type.String({ default: '', maxLength: 1024, description: 'Backup directory: a second internal disk or a removable medium mount point. Must exist; an unmounted medium is refused, never filled.' }),
+            recoveryPassphraseEnv: Type.String({ default: '', maxLength: 128, description: 'Environment variable holding the recovery passphrase (>= 12 characters) that lets a replacement device restore the backups.' }),
+          },
+          { default: {} },
+        ),
+      },
+      { default: {} },
+    ),
     camera: Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Run the software IP camera role: encode a source and serve it over RTSP/RTSPS (CAM-*).' }),
@@ -248,6 +263,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   config.dataDir = path.resolve(baseDir, config.dataDir);
   config.keyring.kekFile = path.resolve(baseDir, config.keyring.kekFile);
   for (const v of config.video.volumes) v.path = path.resolve(baseDir, v.path);
+  if (config.backup.schedule.target !== '') config.backup.schedule.target = path.resolve(baseDir, config.backup.schedule.target);
   checkCrossFieldRules(config);
   return config;
 }
@@ -272,6 +288,10 @@ function checkCrossFieldRules(config: Config): void {
   if (config.video.volumes.length > 0 && mirrors < config.video.mirrorCopies) {
     problems.push(`/video/volumes needs at least ${config.video.mirrorCopies} mirror volumes for mirrorCopies=${config.video.mirrorCopies}`);
   }
+  const target = config.backup.schedule.target;
+  if (config.backup.schedule.enabled && target === '') problems.push('/backup/schedule/target is required when scheduled backups are enabled');
+  const inside = (dir: string): boolean => target !== '' && !path.relative(dir, target).startsWith('..') && !path.isAbsolute(path.relative(dir, target));
+  if (inside(config.dataDir) || config.video.volumes.some((v) => inside(v.path))) problems.push('/backup/schedule/target must not be inside dataDir or a video volume');
   if ((config.tls.certFile === '') !== (config.tls.keyFile === '')) {
     problems.push('/tls/certFile and /tls/keyFile must be given together');
   }

@@ -35,6 +35,12 @@ export interface VideoStoreOptions {
   logger: Logger;
   config: Config['video'];
   dataDir: string;
+  /**
+   * The recording service (default): crash recovery at open, health probe and verification walk.
+   * Tools (CLI) opening the same store next to a running service pass false: recovery there would
+   * close the service's open segments under it.
+   */
+  maintenance?: boolean;
   /** Test seam: free/total space of a volume directory. */
   spaceOf?: (dir: string) => Promise<{ freeBytes: number; totalBytes: number }>;
 }
@@ -65,6 +71,7 @@ export class VideoStore {
     const volumes = await VolumeSet.open({ specs, freeSpaceWarnPercent: o.config.freeSpaceWarnPercent, alarms: o.alarms, audit: o.audit, clock: o.clock, logger: o.logger, ...(o.spaceOf === undefined ? {} : { spaceOf: o.spaceOf }) });
     const store = new VideoStore(o, volumes);
     volumes.onFailure((v) => store.#onVolumeFailed(v));
+    if (o.maintenance === false) return store;
     await recoverInterrupted({ catalog: store.catalog, volumes, signer: o.signer, unwrap: (row) => store.#unwrap(row), logger: o.logger, audit: o.audit });
     store.#probeTimer = setInterval(() => void store.healthTick(), o.config.healthCheckSeconds * 1000);
     store.#probeTimer.unref();
