@@ -7,6 +7,7 @@ type Scenario = () => Promise<{ run(): Promise<Record<string, number> | void> }>
 const SCENARIOS: Record<string, Scenario> = {
   audit: () => import('./audit.ts'),
   mp4: () => import('./mp4.ts'),
+  record: () => import('./record.ts'), // recorder: CPU s/stream-min, RSS/stream vs ffmpeg -c copy -f segment; max N without loss
 };
 
 const requested = process.argv.slice(2);

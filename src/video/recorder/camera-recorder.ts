@@ -111,11 +111,13 @@ export class CameraRecorder {
   #onAccessUnit(track: RtspTrack, au: RtpAccessUnit): void {
     if (track.codec !== 'H264' && track.codec !== 'H265') return;
     const now = this.#o.clock.now();
+    this.#session ??= new StreamSession(track, now);
+    const { accepted, fragment } = this.#session.push(au);
+    // NVR-5.1.2.1a: only video that can be recorded counts as signal; noise does not clear the alarm.
+    if (!accepted) return;
     this.stats.accessUnits++;
     this.stats.lastFrameAt = now;
     if (this.#signalLost) this.#signalRestored();
-    this.#session ??= new StreamSession(track, now);
-    const fragment = this.#session.push(au);
     if (fragment !== undefined) this.#store(fragment, this.#session);
   }
 
@@ -212,10 +214,11 @@ class StreamSession {
     return this.#wallStart + Math.round((decodeTime / TIMESCALE) * 1000);
   }
 
-  push(au: RtpAccessUnit): MediaFragment | undefined {
+  /** `accepted`: the unit is part of the recording (false before the first keyframe). */
+  push(au: RtpAccessUnit): { accepted: boolean; fragment: MediaFragment | undefined } {
     // Nothing before the first keyframe can be decoded; it also carries in-band parameter sets.
     if (this.#muxer === undefined) {
-      if (!au.keyframe) return undefined;
+      if (!au.keyframe) return { accepted: false, fragment: undefined };
       const codec = this.#track.codec === 'H265' ? 'h265' : 'h264';
       const parameterSets = this.#track.parameterSets.length > 0 ? this.#track.parameterSets : inBandParameterSets(codec, au.data);
       this.#muxer = new FragmentMuxer([{ kind: 'video', codec, timescale: TIMESCALE, parameterSets, framing: 'length-prefixed' }], { maxFragmentSeconds: 10 });
@@ -233,7 +236,7 @@ class StreamSession {
       this.#dts += duration;
     }
     this.#pending = { data: Buffer.from(au.data), dts: this.#dts, keyframe: au.keyframe };
-    return fragment;
+    return { accepted: true, fragment };
   }
 
   /** The rest of the session: the held unit, then whatever the muxer still holds. */
