@@ -1,11 +1,13 @@
 // `npm run bench [-- SCENARIO...]`: performance figures as ratios against a peer measured side by
 // side in the same run (testing.md, "Benchmarks"). Never part of `npm test`.
+//   access — edge controller: 2M credentials, decision p50/p99 with the event write, delta apply
 //   audit — security event log writer (hash chain + signed checkpoints) vs plain batched inserts
 //   mp4   — fMP4 muxer: ns per access unit, MB/s, heap per fragment, vs `ffmpeg -c copy`
 type Scenario = () => Promise<{ run(): Promise<Record<string, number> | void> }>;
 
 const SCENARIOS: Record<string, Scenario> = {
   audit: () => import('./audit.ts'),
+  access: () => import('./access.ts'),
   mp4: () => import('./mp4.ts'),
   record: () => import('./record.ts'), // recorder: CPU s/stream-min, RSS/stream vs ffmpeg -c copy -f segment; max N without loss
 };

@@ -10,7 +10,7 @@ import { isVigilError } from '../../core/errors.ts';
 import { deviceSignerFromPrivateKey } from '../../crypto/signer.ts';
 import { issueCredential, issueUnlockCommand } from './lock-tokens.ts';
 import { SmartLock } from './smart-lock.ts';
-import { LockEventLog } from './lock-event-log.ts';
+import { EdgeEventLog } from '../edge-event-log.ts';
 
 const T0 = Date.parse('2026-11-23T09:00:00Z');
 const HOUR = 3_600_000;
@@ -69,7 +69,7 @@ test('the lock log is encrypted at rest and an edited event breaks the chain, na
   const second = l.log.stored[1];
   assert.ok(second !== undefined);
   second.sealed[second.sealed.length - 1] = (second.sealed[second.sealed.length - 1] ?? 0) ^ 1;
-  assert.throws(() => l.log.export(), (err: unknown) => isVigilError(err, 'VIGIL_LOCK_LOG_TAMPERED') && /event 2/.test((err as Error).message));
+  assert.throws(() => l.log.export(), (err: unknown) => isVigilError(err, 'VIGIL_EDGE_LOG_TAMPERED') && /event 2/.test((err as Error).message));
 });
 
 test('the lock log is bounded and forgets what the platform acknowledged', () => {
@@ -77,7 +77,7 @@ test('the lock log is bounded and forgets what the platform acknowledged', () =>
   for (let i = 0; i < 5; i++) l.presentCredential(issueCredential(platform, valid));
   l.log.acknowledge(3);
   assert.deepEqual(l.log.export().map((e) => e.seq), [4, 5]);
-  const small = new LockEventLog(randomBytes(32), 3);
+  const small = new EdgeEventLog(randomBytes(32), 3);
   for (let i = 0; i < 5; i++) small.append({ at: new Date(T0).toISOString(), type: 'access.denied', doorId: 'd', subject: '', reason: 'test' });
   assert.equal(small.stored.length, 3);
   assert.equal(small.dropped, 2, 'the platform is told how many events were lost');

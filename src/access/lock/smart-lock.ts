@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
 import { isVigilError } from '../../core/errors.ts';
-import { LockEventLog, type LockEvent } from './lock-event-log.ts';
+import { EdgeEventLog } from '../edge-event-log.ts';
 import { readCredential, readUnlockCommand } from './lock-tokens.ts';
 
 export interface SmartLockOptions {
@@ -31,7 +31,7 @@ const NONCE_TTL_MS = 30_000;
 const MAX_NONCES = 64;
 
 export class SmartLock {
-  readonly log: LockEventLog;
+  readonly log: EdgeEventLog;
   readonly #o: SmartLockOptions;
   readonly #revoked: Set<string>;
   /** Outstanding nonces → expiry. */
@@ -39,7 +39,7 @@ export class SmartLock {
 
   constructor(o: SmartLockOptions) {
     this.#o = o;
-    this.log = new LockEventLog(o.storageKey);
+    this.log = new EdgeEventLog(o.storageKey);
     this.#revoked = new Set(o.revoked ?? []);
   }
 
@@ -100,7 +100,7 @@ export class SmartLock {
     return this.#decide('remote.unlock', subject, 'signed command', cmd.releaseSeconds);
   }
 
-  #decide(type: LockEvent['type'], subject: string, reason: string, releaseSeconds: number): LockDecision {
+  #decide(type: 'access.granted' | 'access.denied' | 'remote.unlock' | 'remote.refused', subject: string, reason: string, releaseSeconds: number): LockDecision {
     this.log.append({ at: new Date(this.#o.clock.now()).toISOString(), type, doorId: this.#o.doorId, subject, reason });
     return { open: type === 'access.granted' || type === 'remote.unlock', reason, releaseSeconds };
   }

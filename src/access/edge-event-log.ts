@@ -1,17 +1,19 @@
-// The lock's own event log (offline first): every decision is kept encrypted (AES-256-GCM with
-// the lock's storage key) and hash-chained, until the platform collects it; the platform checks
-// the chain, so an edited, removed or reordered event is named (ACS-5.6.1.x at the edge).
+// The event log of an edge device (smart lock, door controller), offline first: every decision is
+// kept encrypted (AES-256-GCM with the device's storage key) and hash-chained until the platform
+// collects it; the platform checks the chain, so an edited, removed or reordered event is named
+// (ACS-5.4.2.3, ACS-5.6.1.x at the edge).
 // Bounded: when full, the oldest event is dropped and counted (`dropped`), so the platform knows
 // how many it lost.
 import { createHash } from 'node:crypto';
-import { open as openSealed, seal } from '../../crypto/aead.ts';
-import { VigilError } from '../../core/errors.ts';
+import { open as openSealed, seal } from '../crypto/aead.ts';
+import { VigilError } from '../core/errors.ts';
 
-export interface LockEvent {
+export interface EdgeEvent {
   seq: number;
   /** ISO 8601 UTC. */
   at: string;
-  type: 'access.granted' | 'access.denied' | 'remote.unlock' | 'remote.refused';
+  /** e.g. access.granted, access.denied, remote.unlock, remote.refused */
+  type: string;
   doorId: string;
   /** Credential id, command actor, or '' */
   subject: string;
@@ -27,11 +29,11 @@ interface StoredEvent {
 
 export const GENESIS = '0'.repeat(64);
 
-function eventHash(prevHash: string, event: LockEvent): string {
+function eventHash(prevHash: string, event: EdgeEvent): string {
   return createHash('sha256').update(prevHash).update(JSON.stringify([event.seq, event.at, event.type, event.doorId, event.subject, event.reason])).digest('hex');
 }
 
-export class LockEventLog {
+export class EdgeEventLog {
   readonly #key: Buffer;
   readonly #capacity: number;
   readonly #events: StoredEvent[] = [];
@@ -40,19 +42,19 @@ export class LockEventLog {
   #dropped = 0;
 
   constructor(storageKey: Buffer, capacity = 10_000) {
-    if (storageKey.length !== 32) throw new VigilError('VIGIL_CRYPTO_BAD_INPUT', 'the lock storage key is 32 bytes');
+    if (storageKey.length !== 32) throw new VigilError('VIGIL_CRYPTO_BAD_INPUT', 'the device storage key is 32 bytes');
     this.#key = Buffer.from(storageKey);
     this.#capacity = capacity;
   }
 
-  append(event: Omit<LockEvent, 'seq'>): LockEvent {
+  append(event: Omit<EdgeEvent, 'seq'>): EdgeEvent {
     if (this.#events.length >= this.#capacity) {
       this.#events.shift();
       this.#dropped++;
     }
-    const full: LockEvent = { ...event, seq: ++this.#seq };
+    const full: EdgeEvent = { ...event, seq: ++this.#seq };
     const hash = eventHash(this.#lastHash, full);
-    const aad = Buffer.from(`lock-event|${full.seq}`);
+    const aad = Buffer.from(`edge-event|${full.seq}`);
     this.#events.push({ seq: full.seq, sealed: seal(this.#key, Buffer.from(JSON.stringify(full)), aad), hash, prevHash: this.#lastHash });
     this.#lastHash = hash;
     return full;
@@ -68,18 +70,18 @@ export class LockEventLog {
   }
 
   /** Decrypts and checks the chain; throws naming the first event that does not verify. */
-  export(): LockEvent[] {
-    const out: LockEvent[] = [];
+  export(): EdgeEvent[] {
+    const out: EdgeEvent[] = [];
     let prev = this.#events[0]?.prevHash ?? GENESIS;
     for (const stored of this.#events) {
-      let event: LockEvent;
+      let event: EdgeEvent;
       try {
-        event = JSON.parse(openSealed(this.#key, stored.sealed, Buffer.from(`lock-event|${stored.seq}`)).toString('utf8')) as LockEvent;
+        event = JSON.parse(openSealed(this.#key, stored.sealed, Buffer.from(`edge-event|${stored.seq}`)).toString('utf8')) as EdgeEvent;
       } catch {
-        throw new VigilError('VIGIL_LOCK_LOG_TAMPERED', `lock event ${stored.seq} does not decrypt`);
+        throw new VigilError('VIGIL_EDGE_LOG_TAMPERED', `event ${stored.seq} does not decrypt`);
       }
       if (stored.prevHash !== prev || eventHash(prev, event) !== stored.hash || event.seq !== stored.seq) {
-        throw new VigilError('VIGIL_LOCK_LOG_TAMPERED', `lock event ${stored.seq} breaks the chain`);
+        throw new VigilError('VIGIL_EDGE_LOG_TAMPERED', `event ${stored.seq} breaks the chain`);
       }
       prev = stored.hash;
       out.push(event);
