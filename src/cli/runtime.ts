@@ -282,9 +282,13 @@ export async function startService(config: Config): Promise<RunningService> {
         resolveClosed();
       })());
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, 'stopping');
-        void stop();
+      // A repeated signal (systemd, a second Ctrl-C) must not cut the orderly stop short.
+      process.on(signal, () => {
+        logger.info({ signal }, stopping === undefined ? 'stopping' : 'already stopping');
+        stop().catch((err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          process.exitCode = 1;
+        });
       });
     }
     return { runtime, app, url: origin, closed, stop };
