@@ -9,8 +9,8 @@ export interface AssessArgs {
   positionals: string[];
 }
 
-export const ASSESS_USAGE = '<host> [--port N] [--profile nvr|camera|acs-platform|acs-controller|lock] [--level 1|2|3] [--declaration FILE] [--credentials FILE] [--ca PEM] [--out DIR] [--format json,md,html] [--only CHECK...] [--intrusive]';
-export const ASSESS_SUMMARY = 'Assess a device from outside, as a certification lab does (ports, TLS, services, credentials, web; seed 001) → JSON/Markdown/HTML report with the level reached';
+export const ASSESS_USAGE = '<host> [--port N] [--profile nvr|camera|acs-platform|acs-controller|lock] [--level 1|2|3] [--declaration FILE] [--credentials FILE] [--ca PEM] [--rtsp-ports N,...] [--rtsp-path PATH] [--update-package FILE] [--sbom FILE] [--advisories FILE] [--out DIR] [--format json,md,html] [--only CHECK...] [--intrusive]';
+export const ASSESS_SUMMARY = 'Assess a device from outside, as a certification lab does (ports, TLS, services, credentials, web, RTSP, update package, SBOM; seed 001) → JSON/Markdown/HTML report with the level reached';
 
 export const ASSESS_OPTIONS = {
   port: { type: 'string', help: 'port of the management interface (default 443)' },
@@ -22,7 +22,14 @@ export const ASSESS_OPTIONS = {
   out: { type: 'string', help: 'report directory (default ./vigil-assess)' },
   format: { type: 'string', help: 'report formats, comma-separated: json,md,html (default all)' },
   only: { type: 'string', multiple: true, help: `run only these checks (repeat or comma-separate): ${CHECK_IDS.join(', ')}` },
-  intrusive: { type: 'boolean', help: 'also run probes that change state: the lockout probe locks an account' },
+  'rtsp-ports': { type: 'string', help: 'RTSP/RTSPS ports to test besides declared and discovered ones, e.g. 554,322 (TLS is detected)' },
+  'rtsp-path': { type: 'string', multiple: true, help: 'stream path to DESCRIBE, e.g. /live (repeatable; default: common camera paths)' },
+  'update-package': { type: 'string', help: 'update/firmware file to analyse offline: entropy map, containers, private keys, passwords, tokens, e-mail, URLs/IPs' },
+  sbom: { type: 'string', help: 'CycloneDX JSON SBOM of the target (default for a Vigil target: the SBOM this installation ships)' },
+  advisories: { type: 'string', help: 'offline advisory list, npm bulk format {"pkg": [{id, severity, vulnerable_versions, cvss: {score}}]}; without it the vulnerability clauses stay manual' },
+  'fuzz-cases': { type: 'string', help: 'RTSP fuzz cases per port with --intrusive (default 300, 10-5000)' },
+  'fuzz-seed': { type: 'string', help: 'seed of the RTSP fuzz campaign (default 1592599334), to reproduce a finding' },
+  intrusive: { type: 'boolean', help: 'also run probes that change state or may crash the target: the lockout probe locks an account; RTSP fuzzing' },
   'exclude-ports': { type: 'string', help: "ports of other programs on the same machine (baseline), e.g. tcp/2024,udp/5353: reported, not judged" },
   'check-timeout': { type: 'string', help: 'time bound of each check in seconds (default 300)' },
   'no-external-tools': { type: 'boolean', help: 'do not run nmap/sslscan even when installed (built-in probes only)' },
@@ -68,6 +75,16 @@ export function parseAssessArgs(args: AssessArgs, progress: (line: string) => vo
   const declarationFile = str(args, 'declaration');
   const credentialsFile = str(args, 'credentials');
   const caFile = str(args, 'ca');
+  const rtspPorts = list(args, 'rtsp-ports').map((p) => {
+    if (!/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535) usage(`--rtsp-ports: ${p} is not a port`);
+    return Number(p);
+  });
+  const rawPaths = args.values['rtsp-path'];
+  const rtspPaths = (Array.isArray(rawPaths) ? rawPaths : rawPaths === undefined ? [] : [rawPaths]).filter((x): x is string => typeof x === 'string');
+  for (const p of rtspPaths) if (!p.startsWith('/') || p.length > 1024 || /[\s\0]/.test(p)) usage(`--rtsp-path: ${p} must start with / and hold no white space`);
+  const updatePackage = str(args, 'update-package');
+  const sbomFile = str(args, 'sbom');
+  const advisoriesFile = str(args, 'advisories');
   return {
     host,
     port: intOption(args, 'port', 443, 1, 65535),
@@ -84,6 +101,13 @@ export function parseAssessArgs(args: AssessArgs, progress: (line: string) => vo
     checkTimeoutMs: intOption(args, 'check-timeout', 300, 5, 3600) * 1000,
     useExternalTools: args.values['no-external-tools'] !== true,
     progress,
+    rtspPorts,
+    rtspPaths,
+    fuzzCases: intOption(args, 'fuzz-cases', 300, 10, 5000),
+    fuzzSeed: intOption(args, 'fuzz-seed', 0x5eed2326, 0, 0xffffffff),
+    ...(updatePackage === undefined ? {} : { updatePackage }),
+    ...(sbomFile === undefined ? {} : { sbomFile }),
+    ...(advisoriesFile === undefined ? {} : { advisoriesFile }),
   };
 }
 

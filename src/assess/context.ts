@@ -28,6 +28,17 @@ export interface AssessContext {
   checkTimeoutMs: number;
   signal: AbortSignal;
   progress: ProgressSink;
+  /** RTSP(S) ports named by the operator (--rtsp-ports), probed besides declared and discovered ones. */
+  rtspPorts: number[];
+  /** Stream paths to DESCRIBE (--rtsp-path); empty: a list of common camera paths. */
+  rtspPaths: string[];
+  /** Cases per RTSP port of the intrusive fuzz campaign, and its seed. */
+  fuzzCases: number;
+  fuzzSeed: number;
+  /** Files the lab analyses offline: the update package, the SBOM, an advisory list. */
+  updatePackage: string | undefined;
+  sbomFile: string | undefined;
+  advisoriesFile: string | undefined;
   /** Notes of the running check (tool fallbacks); reset per check. */
   notes: string[];
 }

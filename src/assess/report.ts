@@ -2,7 +2,7 @@
 // the Markdown and HTML renderings are made from it and nothing else.
 import { PRODUCT } from '../core/product.ts';
 import type { ClauseResult, LevelSummary } from './levels.ts';
-import { STATUSES, type CheckOutcome, type Finding, type Profile, type Status } from './types.ts';
+import { CHECK_IDS, STATUSES, type CheckOutcome, type Finding, type Profile, type Status } from './types.ts';
 
 export const REPORT_KIND = 'vigil-assess-report';
 export const REPORT_VERSION = 1;
@@ -145,7 +145,7 @@ export const REPORT_SCHEMA = {
         required: ['id', 'title', 'status', 'durationMs', 'notes', 'findings'],
         additionalProperties: false,
         properties: {
-          id: { enum: ['ports', 'tls', 'services', 'credentials', 'web', 'declarations'] },
+          id: { enum: [...CHECK_IDS] },
           title: { type: 'string' },
           status: statusEnum,
           durationMs: { type: 'number' },

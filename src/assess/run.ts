@@ -1,13 +1,16 @@
 // One assessment: resolve and vet the target, find its web interface, run the checks in order,
 // each under its own time bound, then turn findings into clause verdicts, levels and reports.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VigilError, asError } from '../core/errors.ts';
 import { runCredentialsCheck } from './check-credentials.ts';
 import { runDeclarationsCheck } from './check-declarations.ts';
 import { runPortsCheck } from './check-ports.ts';
+import { runRtspCheck } from './check-rtsp.ts';
+import { runSbomCheck } from './check-sbom.ts';
 import { runServicesCheck } from './check-services.ts';
 import { runTlsCheck } from './check-tls.ts';
+import { runUpdatePackageCheck } from './check-update-package.ts';
 import { runWebCheck } from './check-web.ts';
 import type { AssessContext } from './context.ts';
 import { emptyDeclaration, loadCredentials, loadDeclaration, vigilDeclaration } from './declaration.ts';
@@ -40,6 +43,13 @@ export interface AssessOptions {
   checkTimeoutMs: number;
   useExternalTools: boolean;
   progress: ProgressSink;
+  rtspPorts?: number[];
+  rtspPaths?: string[];
+  fuzzCases?: number;
+  fuzzSeed?: number;
+  updatePackage?: string;
+  sbomFile?: string;
+  advisoriesFile?: string;
 }
 
 const TITLES: Record<CheckId, string> = {
@@ -48,6 +58,9 @@ const TITLES: Record<CheckId, string> = {
   services: 'Cleartext and discovery services',
   web: 'Web security headers, anonymous access, reflected input, CSRF',
   credentials: 'Default credentials, user enumeration, session, logout, lockout',
+  rtsp: 'RTSP(S): anonymous DESCRIBE, offered schemes, Digest replay, bounded fuzz',
+  'update-package': 'Update package: entropy map, containers, secrets and endpoints inside',
+  sbom: 'Known vulnerabilities of the SBOM components against an offline advisory list',
   declarations: 'Hardware and documentation clauses (manual, with the evidence asked for)',
 };
 
@@ -57,11 +70,27 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   services: runServicesCheck,
   web: runWebCheck,
   credentials: runCredentialsCheck,
+  rtsp: runRtspCheck,
+  'update-package': runUpdatePackageCheck,
+  sbom: runSbomCheck,
   declarations: runDeclarationsCheck,
 };
 
-/** Ports first (later checks use what it found); credentials after web (lockout is the last act). */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'credentials', 'declarations'];
+/**
+ * Ports first (later checks use what it found); RTSP before credentials (its replay probe needs
+ * the account unlocked); the lockout probe is the last act on the network; offline files after.
+ */
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'credentials', 'update-package', 'sbom', 'declarations'];
+
+/** Input files are the operator's: unreadable ones are a usage error before any probe. */
+function requireFile(file: string | undefined, option: string): void {
+  if (file === undefined) return;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a regular file');
+  } catch (err) {
+    throw new VigilError('VIGIL_ASSESS_OPTIONS_INVALID', `cannot read ${option} ${file}`, { cause: err });
+  }
+}
 
 export function checkStatus(findings: readonly Finding[]): Status {
   const has = (s: Status): boolean => findings.some((f) => f.status === s);
@@ -158,6 +187,9 @@ async function fetchVigilServices(web: WebEndpoint, username: string, password: 
 export async function runAssessment(options: AssessOptions): Promise<{ report: AssessReport; files: string[] }> {
   const startedAt = new Date();
   const host = await resolveTarget(options.host);
+  requireFile(options.updatePackage, '--update-package');
+  requireFile(options.sbomFile, '--sbom');
+  requireFile(options.advisoriesFile, '--advisories');
   const credentials = options.credentialsFile === undefined ? undefined : loadCredentials(options.credentialsFile);
   let caPem: string | undefined;
   if (options.caFile !== undefined) {
@@ -196,6 +228,13 @@ export async function runAssessment(options: AssessOptions): Promise<{ report: A
     openTcp: undefined,
     openUdp: undefined,
     checkTimeoutMs: options.checkTimeoutMs,
+    rtspPorts: options.rtspPorts ?? [],
+    rtspPaths: options.rtspPaths ?? [],
+    fuzzCases: options.fuzzCases ?? 300,
+    fuzzSeed: options.fuzzSeed ?? 0x5eed2326,
+    updatePackage: options.updatePackage,
+    sbomFile: options.sbomFile,
+    advisoriesFile: options.advisoriesFile,
     signal: new AbortController().signal,
     progress: options.progress,
     notes: [],

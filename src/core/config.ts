@@ -189,7 +189,7 @@ export const ConfigSchema = Type.Object(
           { default: [], maxItems: 16, description: 'Rectangles (fractions of the picture) blacked out before encoding (CAM-5.5.1.2).' },
         ),
         rtspPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0, description: 'Plain RTSP port (Digest only). 0: off — RTSPS is the default transport.' }),
-        rtspsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 322, description: 'RTSPS port (RTSP over TLS with the device certificate). 0 picks a free port.' }),
+        rtspsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 322, description: 'RTSPS port (RTSP over TLS with the device certificate); always on with the camera role. 0 picks a free port (printed at start).' }),
         digestAlgorithms: Type.Array(Type.Union([Type.Literal('SHA-256'), Type.Literal('MD5')]), {
           default: ['SHA-256'],
           minItems: 1,

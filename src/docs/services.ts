@@ -48,7 +48,7 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
     purpose: 'Live H.264 stream of the software camera to recorders and viewers',
     authentication: 'RTSP Digest (SHA-256; MD5 only when configured) with Vigil accounts holding camera.view; lockout shared with the web login',
     defaultState: 'off',
-    listen: (c) => (c.camera.enabled && c.camera.rtspsPort !== 0 ? { host: c.http.host, port: c.camera.rtspsPort } : null),
+    listen: (c) => (c.camera.enabled ? { host: c.http.host, port: c.camera.rtspsPort } : null),
   },
   {
     id: 'camera-rtsp',

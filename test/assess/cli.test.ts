@@ -13,7 +13,7 @@ import { listen } from './weak-targets.ts';
 test('vigil assess --help lists every option', async () => {
   const r = await runVigil(['assess', '--help']);
   assert.equal(r.code, 0, r.stderr);
-  for (const o of ['--port', '--profile', '--level', '--declaration', '--credentials', '--ca', '--out', '--format', '--only', '--intrusive']) assert.match(r.stdout, new RegExp(`\\s${o}\\b`));
+  for (const o of ['--port', '--profile', '--level', '--declaration', '--credentials', '--ca', '--out', '--format', '--only', '--intrusive', '--rtsp-ports', '--rtsp-path', '--update-package', '--sbom', '--advisories', '--fuzz-cases', '--fuzz-seed']) assert.match(r.stdout, new RegExp(`\\s${o}\\b`));
   assert.match((await runVigil(['--help'])).stdout, /\bassess\b/);
 });
 
