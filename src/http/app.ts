@@ -17,6 +17,7 @@ import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { systemRoutes } from './routes/system.ts';
+import { webUiRoutes } from './web.ts';
 
 export interface BuildAppOptions {
   config: Config;
@@ -101,6 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(cameraRoutes, routeOptions);
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
+  await app.register(webUiRoutes, routeOptions);
   for (const extra of options.extraRoutes ?? []) await app.register(extra);
   await app.ready();
   return app;

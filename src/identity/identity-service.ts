@@ -151,6 +151,9 @@ export class IdentityService {
   authenticateSession(token: string, ctx: RequestContext): Promise<Principal> {
     return this.#sessions.authenticate(token, ctx);
   }
+  rotateCsrf(token: string): Promise<{ csrfToken: string; idleTimeoutMs: number }> {
+    return this.#sessions.rotateCsrf(token);
+  }
   verifyCsrf(token: string, csrfToken: string): Promise<boolean> {
     return this.#sessions.verifyCsrf(token, csrfToken);
   }

@@ -93,6 +93,17 @@ export class SessionService {
     return this.#principals.build(user, grants, methods.length > 0, { method: 'session', sessionIdHash: idHash, mfaPassed: row.mfa_passed === 1 });
   }
 
+  /**
+   * A new CSRF token for an authenticated session (a reloaded page lost it): only its hash is
+   * kept, so it cannot be handed out again; the old one stops working.
+   */
+  async rotateCsrf(token: string): Promise<{ csrfToken: string; idleTimeoutMs: number }> {
+    if (!TOKEN_SHAPE.test(token)) throw authRequired();
+    const csrfToken = newToken();
+    await this.#core.repos.sessions.setCsrfHash(sha256Hex(token), sha256Hex(csrfToken));
+    return { csrfToken, idleTimeoutMs: this.idleTimeoutMs };
+  }
+
   /** Constant-time check of the CSRF token bound to the session. */
   async verifyCsrf(token: string, csrfToken: string): Promise<boolean> {
     if (!TOKEN_SHAPE.test(token)) return false;

@@ -76,6 +76,16 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
     return { ok: true as const };
   });
 
+  // After a page reload the browser still has the session cookie but not the CSRF token: the
+  // cookie is SameSite=Strict, so only a same-site page can call this (and read the answer).
+  app.get('/api/v1/auth/csrf', {
+    config: { access: access.self() },
+    schema: { response: { 200: Type.Object({ csrfToken: Type.String(), idleTimeoutSeconds: Type.Integer() }), ...Errors } },
+  }, async (request) => {
+    const { csrfToken, idleTimeoutMs } = await identity.rotateCsrf(request.cookies[SESSION_COOKIE] ?? '');
+    return { csrfToken, idleTimeoutSeconds: Math.round(idleTimeoutMs / 1000) };
+  });
+
   app.get('/api/v1/auth/me', {
     config: { access: access.self() },
     schema: { response: { 200: PrincipalSchema, ...Errors } },

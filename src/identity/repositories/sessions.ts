@@ -22,6 +22,10 @@ export class SessionsRepository {
     await this.#db.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
   }
 
+  async setCsrfHash(idHash: string, csrfHash: string): Promise<void> {
+    await this.#db.updateTable('sessions').set({ csrf_hash: csrfHash }).where('id_hash', '=', idHash).execute();
+  }
+
   async markMfaPassed(idHash: string): Promise<void> {
     await this.#db.updateTable('sessions').set({ mfa_passed: 1 }).where('id_hash', '=', idHash).execute();
   }

@@ -1,0 +1,288 @@
+// The web UI as an operator meets it: built once, served by the real `vigil start` over real
+// TLS, driven in Debian's Chromium with the device certificate pinned (its SPKI hash; every other
+// certificate error still fails). First run to daily use, the forced steps, the role-dependent
+// navigation, and the integrity of the served code.
+// ACS-5.1.2.1/2 (mobile code integrity: SRI + manifest, modified file refused and alarmed),
+// ACS-5.2.2.10 (system information), NVR-5.4.1.2a (TOTP), NVR-5.4.3.1b (idle timeout),
+// CAM-T-auth-5 (roles: hidden in the UI and refused by the API).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { authenticator } from 'otplib';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { ApiClient } from '../helpers/https-client.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const DIST = path.join(ROOT, 'web/dist');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
+const ADMIN = { username: 'site-admin', password: 'Harbour-Lantern-42' };
+const VIEWER = { username: 'night-viewer', password: 'Granite-Meadow-58', next: 'Quiet-Harbour-Light-91' };
+const STEP_MS = 30_000;
+type ErrorReply = { error: { code: string; message: string } };
+interface WebManifest { files: Record<string, { sha256: string; bytes: number }> }
+
+const currentStep = (): number => Math.floor(Date.now() / STEP_MS);
+
+describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
+  let vigil: VigilProcess;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir = '';
+  let totpSecret = '';
+  let lastStep = 0;
+  let admin: ApiClient;
+  const consoleErrors: Array<{ text: string; url: string }> = [];
+  const failedRequests: string[] = [];
+  const errorResponses: Array<{ status: number; url: string }> = [];
+  const restore: Array<() => void> = [];
+
+  /** A TOTP code for a time-step never used before and inside the server's ±1 window. */
+  async function freshCode(): Promise<string> {
+    const step = Math.max(lastStep + 1, currentStep());
+    while (step > currentStep() + 1) await new Promise((r) => setTimeout(r, 250));
+    lastStep = step;
+    return authenticator.clone({ epoch: step * STEP_MS + 1_000 }).generate(totpSecret);
+  }
+
+  async function shot(name: string): Promise<void> {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+    const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
+    assert.equal(build.status, 0, `npm run build:web failed:\n${build.stdout}\n${build.stderr}`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    vigil = await startVigil({ config: { security: { authRateLimitPerMinute: 600 } } });
+    admin = new ApiClient(vigil.baseUrl, vigil.caPem);
+    // Trust exactly the device key: Chromium's SPKI pin list (base64 SHA-256 of the DER SPKI).
+    const spki = new X509Certificate(vigil.caPem).publicKey.export({ type: 'spki', format: 'der' });
+    const pin = createHash('sha256').update(spki).digest('base64');
+    userDataDir = mkdtempSync(path.join(tmpdir(), 'vigil-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${pin}`],
+      ignoreHTTPSErrors: false,
+      viewport: { width: 1280, height: 800 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url }); });
+    page.on('pageerror', (e) => consoleErrors.push({ text: `pageerror: ${e.message}`, url: '' }));
+    page.on('requestfailed', (r) => failedRequests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
+    page.on('response', (r) => { if (r.status() >= 400) errorResponses.push({ status: r.status(), url: r.url() }); });
+    // A controllable clock for the idle-timeout test; it runs in real time until told otherwise.
+    await page.clock.install();
+  });
+
+  after(async () => {
+    for (const undo of restore) undo();
+    await context?.close();
+    await vigil?.dispose();
+    if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  test('web/ typechecks with its own tsconfigs (the root typecheck does not cover it)', () => {
+    for (const project of ['web/tsconfig.json', 'web/tsconfig.build.json']) {
+      const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', project], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `${project}:\n${r.stdout}${r.stderr}`);
+    }
+  });
+
+  test('ACS-5.1.2.1: the page has a CSP without unsafe-inline, SRI on every script and stylesheet, and a manifest of every file', async () => {
+    const index = await admin.get('/');
+    assert.equal(index.status, 200);
+    assert.match(String(index.headers['content-type']), /^text\/html/);
+    const csp = String(index.headers['content-security-policy']);
+    assert.match(csp, /script-src 'self'/);
+    assert.match(csp, /style-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const html = index.text;
+    const scripts = [...html.matchAll(/<script\b[^>]*>/gi)].map((m) => m[0]);
+    const styles = [...html.matchAll(/<link\b[^>]*rel="stylesheet"[^>]*>/gi)].map((m) => m[0]);
+    assert.ok(scripts.length >= 1 && styles.length >= 1, html);
+    assert.doesNotMatch(html, /<script\b[^>]*>[^<]+<\/script>|<style\b|\sstyle=/i, 'no inline script or style');
+    for (const tag of [...scripts, ...styles]) {
+      const ref = /(?:src|href)="([^"]+)"/.exec(tag)?.[1] ?? '';
+      const sri = /integrity="sha384-([^"]+)"/.exec(tag)?.[1];
+      assert.ok(sri !== undefined, `no integrity attribute on ${tag}`);
+      const asset = await admin.get(ref);
+      assert.equal(asset.status, 200, ref);
+      assert.equal(createHash('sha384').update(asset.raw).digest('base64'), sri, `SRI of ${ref} matches the served bytes`);
+    }
+    const manifest = JSON.parse(readFileSync(path.join(DIST, 'manifest.json'), 'utf8')) as WebManifest;
+    for (const [file, entry] of Object.entries(manifest.files)) {
+      assert.equal(createHash('sha256').update(readFileSync(path.join(DIST, file))).digest('hex'), entry.sha256, file);
+    }
+    assert.ok('index.html' in manifest.files && Object.keys(manifest.files).some((f) => f.endsWith('.js')));
+  });
+
+  test('first-run setup, login, and the forced TOTP enrolment in the browser', async () => {
+    await page.goto(vigil.baseUrl);
+    await page.getByRole('heading', { name: 'First-run setup' }).waitFor();
+    await page.getByLabel('Setup token').fill(vigil.setupToken ?? '');
+    await page.getByLabel('Administrator user name').fill(ADMIN.username);
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+    await page.getByLabel('Repeat password').fill(ADMIN.password);
+    await shot('01-setup');
+    await page.getByRole('button', { name: 'Create administrator' }).click();
+
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('User name').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+
+    await page.getByRole('heading', { name: 'Set up a second factor' }).waitFor();
+    assert.match(await page.getByTestId('otpauth-url').innerText(), /^otpauth:\/\/totp\//);
+    totpSecret = (await page.getByTestId('totp-secret').innerText()).trim();
+    await shot('02-totp-enrol');
+    lastStep = currentStep();
+    await page.getByLabel('Code from the app').fill(authenticator.clone({ epoch: lastStep * STEP_MS + 1_000 }).generate(totpSecret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    assert.equal(await page.getByTestId('signed-in-user').innerText(), ADMIN.username);
+  });
+
+  test('sign out, then sign in with password and a TOTP code', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('You have signed out.').waitFor();
+    await page.getByLabel('User name').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Second factor' }).waitFor();
+    await page.getByLabel('Code from your authenticator app').fill(await freshCode());
+    await shot('03-login-totp');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Audit log' }).waitFor();
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'Audit log', 'System info']);
+    // A reload keeps the session: a fresh CSRF token comes from /api/v1/auth/csrf.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Alarms' }).waitFor();
+    await nav.getByRole('link', { name: 'Audit log' }).waitFor();
+  });
+
+  test('ACS-5.1.2.2: a modified JS file in web/dist is refused and alarmed; the operator acknowledges the alarm in the UI', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(DIST, 'manifest.json'), 'utf8')) as WebManifest;
+    const js = Object.keys(manifest.files).find((f) => f.endsWith('.js'));
+    assert.ok(js !== undefined);
+    const file = path.join(DIST, js);
+    const original = readFileSync(file);
+    const undo = (): void => writeFileSync(file, original);
+    restore.push(undo);
+    // Same size, one byte different: only the hash can tell.
+    const tampered = Buffer.from(original);
+    tampered[tampered.length - 2] = tampered[tampered.length - 2] === 0x20 ? 0x09 : 0x20;
+    writeFileSync(file, tampered);
+    const refused = await admin.anonymous().get<ErrorReply>(`/${js}`);
+    assert.equal(refused.status, 500, refused.text);
+    assert.equal(refused.body.error.code, 'VIGIL_WEB_INTEGRITY');
+    assert.ok(!refused.raw.includes(tampered.subarray(0, 200)), 'none of the file is sent');
+    undo();
+    assert.equal((await admin.anonymous().get(`/${js}`)).status, 200, 'the original is served again');
+
+    // The alarm reaches the polling Alarms page.
+    const row = page.locator('tr[data-alarm-type="web.integrity"]');
+    await row.waitFor({ timeout: 20_000 });
+    assert.match(await row.innerText(), new RegExp(js.replace(/[.]/g, '\\.')));
+    await row.getByRole('button', { name: /Acknowledge/ }).click();
+    await row.getByLabel('Comment').fill('Rebuilt the UI from the release; file restored.');
+    await row.getByRole('button', { name: 'Confirm acknowledge' }).click();
+    await row.getByText('“Rebuilt the UI from the release; file restored.”').waitFor();
+    await shot('04-alarms');
+  });
+
+  test('cameras with a playback view, the audit log with filters, and system information (ACS-5.2.2.10)', async () => {
+    // An API session for the administrator (a later TOTP step: each step is accepted once).
+    const first = await admin.post<{ mfaToken: string }>('/api/v1/auth/login', ADMIN);
+    const ok = await admin.post<{ csrfToken: string }>('/api/v1/auth/login/totp', { mfaToken: first.body.mfaToken, code: await freshCode() });
+    assert.equal(ok.status, 200, ok.text);
+    admin.csrfToken = ok.body.csrfToken;
+    const cam = await admin.post('/api/v1/cameras', { name: 'Loading dock', url: 'rtsp://127.0.0.1:9/stream', enabled: false });
+    assert.equal(cam.status, 201, cam.text);
+
+    await page.getByRole('link', { name: 'Cameras' }).click();
+    await page.getByRole('heading', { name: 'Cameras' }).waitFor();
+    await page.getByRole('cell', { name: 'Loading dock', exact: true }).waitFor();
+    await shot('05-cameras');
+    await page.getByRole('button', { name: 'Play back Loading dock' }).click();
+    await page.getByRole('heading', { name: 'Playback: Loading dock' }).waitFor();
+    await page.getByRole('button', { name: 'Find and play' }).click();
+    await page.getByText('No recordings in this range.').waitFor();
+    await shot('06-playback');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.locator('tbody tr').first().waitFor();
+    await page.getByLabel('Action').fill('alarm.acknowledge');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator('tbody tr').filter({ hasNotText: 'alarm.acknowledge' }).first().waitFor({ state: 'detached' });
+    assert.ok((await page.locator('tbody tr').count()) >= 1);
+    await shot('07-audit');
+
+    const info = (await admin.get<{ name: string; model: string; version: string; transports: string[] }>('/api/v1/system/info')).body;
+    await page.getByRole('link', { name: 'System info' }).click();
+    await page.getByRole('heading', { name: 'System information' }).waitFor();
+    assert.equal(await page.getByTestId('product-name').innerText(), info.name);
+    assert.equal(await page.getByTestId('product-version').innerText(), info.version);
+    for (const t of info.transports) await page.getByRole('listitem').filter({ hasText: t }).first().waitFor();
+    await shot('08-system-info');
+  });
+
+  test('NVR-5.4.3.1b: the idle warning appears before the idle timeout and "Stay signed in" keeps the session', async () => {
+    await page.clock.fastForward('14:10');
+    const dialog = page.getByRole('alertdialog', { name: 'Still there?' });
+    await dialog.waitFor({ timeout: 10_000 });
+    await shot('09-idle-warning');
+    await dialog.getByRole('button', { name: 'Stay signed in' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'System information' }).waitFor();
+  });
+
+  test('CAM-T-auth-5: a viewer changes the forced password, does not see the Audit page, and the API refuses it too', async () => {
+    const created = await admin.post('/api/v1/users', { username: VIEWER.username, password: VIEWER.password, grants: [{ role: 'viewer', scopeKind: 'global' }] });
+    assert.equal(created.status, 201, created.text);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('User name').fill(VIEWER.username);
+    await page.getByLabel('Password').fill(VIEWER.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Change your password' }).waitFor();
+    await page.getByLabel('Current password').fill(VIEWER.password);
+    await page.getByLabel('New password', { exact: true }).fill(VIEWER.next);
+    await page.getByLabel('Repeat new password').fill(VIEWER.next);
+    await shot('10-viewer-password-change');
+    const auditProbe = page.waitForResponse((r) => r.url().includes('/api/v1/audit/events'));
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('heading', { name: 'Alarms' }).or(page.getByRole('alert')).waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0, await page.locator('body').innerText());
+    assert.equal((await auditProbe).status(), 403, 'the navigation asks the API, which refuses');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'System info']);
+    await shot('11-viewer-alarms');
+    await page.evaluate('window.location.hash = "#/audit"');
+    await page.getByText('Your role may not read the audit log.').waitFor();
+
+    const viewer = admin.anonymous();
+    const login = await viewer.post<{ status: string }>('/api/v1/auth/login', { username: VIEWER.username, password: VIEWER.next });
+    assert.equal(login.body.status, 'authenticated', login.text);
+    const refused = await viewer.get<ErrorReply>('/api/v1/audit/events?limit=1');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'VIGIL_FORBIDDEN');
+    assert.equal((await viewer.get('/api/v1/alarms')).status, 200, 'the viewer may read alarms');
+  });
+
+  test('no console errors, no failed requests, no error responses except the refused audit probe of the viewer', () => {
+    const expected = (url: string): boolean => url.includes('/api/v1/audit/events');
+    assert.deepEqual(consoleErrors.filter((e) => !(expected(e.url) && /status of 403/.test(e.text))), []);
+    assert.deepEqual(failedRequests, []);
+    assert.deepEqual(errorResponses.filter((r) => !(r.status === 403 && expected(r.url))), []);
+    assert.equal(errorResponses.length, 1, 'exactly one refusal: the viewer\'s audit probe');
+  });
+});

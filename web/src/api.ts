@@ -1,0 +1,118 @@
+// The one way the UI talks to Vigil: same-origin JSON, the session cookie (HttpOnly, set by the
+// server), and the CSRF token kept in memory only (never in storage) on every state change.
+
+export interface Grant { role: string; scopeKind: string; scopeId: string }
+
+export interface Principal {
+  userId: string;
+  username: string;
+  grants: Grant[];
+  authMethod: string;
+  mfaPassed: boolean;
+  mfaEnrolmentRequired: boolean;
+  passwordChangeRequired: boolean;
+  passwordExpiresInDays: number;
+}
+
+export interface SessionIssued {
+  status: 'authenticated';
+  csrfToken: string;
+  expiresAt: string;
+  idleTimeoutSeconds: number;
+  principal: Principal;
+}
+
+export interface MfaRequired { status: 'mfa_required'; mfaToken: string; methods: string[] }
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let csrfToken: string | null = null;
+type Listener = (error: ApiError) => void;
+const listeners = new Set<Listener>();
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called for errors that change what the whole app shows (session gone, a step required). */
+export function onSessionError(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+const SESSION_CODES = new Set(['VIGIL_AUTH_REQUIRED', 'VIGIL_AUTH_SESSION_EXPIRED', 'VIGIL_AUTH_MFA_ENROLMENT_REQUIRED', 'VIGIL_AUTH_PASSWORD_CHANGE_REQUIRED']);
+
+function errorOf(status: number, body: unknown): ApiError {
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    const e = (body as { error: unknown }).error;
+    if (typeof e === 'object' && e !== null) {
+      const { code, message } = e as { code?: unknown; message?: unknown };
+      return new ApiError(status, typeof code === 'string' ? code : 'VIGIL_UNKNOWN', typeof message === 'string' ? message : `HTTP ${status}`);
+    }
+  }
+  return new ApiError(status, 'VIGIL_UNKNOWN', `HTTP ${status}`);
+}
+
+/** A JSON request. The response shape is the server's validated response schema. */
+export async function api<T>(method: 'GET' | 'POST', path: string, body?: object, options: { quiet?: boolean } = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET') {
+    headers['content-type'] = 'application/json';
+    if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  }
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: method === 'GET' ? null : JSON.stringify(body ?? {}),
+    credentials: 'same-origin',
+    cache: 'no-store',
+    redirect: 'error',
+  });
+  const text = await response.text();
+  let parsed: unknown = null;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ApiError(response.status, 'VIGIL_BAD_RESPONSE', `unexpected answer from the server (HTTP ${response.status})`);
+    }
+  }
+  if (!response.ok) {
+    const error = errorOf(response.status, parsed);
+    if (options.quiet !== true && SESSION_CODES.has(error.code)) for (const l of listeners) l(error);
+    throw error;
+  }
+  return parsed as T;
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/** A datetime-local input value (local time) as an ISO 8601 UTC string. */
+export function isoFromLocal(value: string): string {
+  return new Date(value).toISOString();
+}
+
+/** A Date as a datetime-local input value (local time, minutes). */
+export function localInputValue(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+export function formatTime(iso: string | null): string {
+  if (iso === null) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}

@@ -1,0 +1,72 @@
+// Login: password, then the second factor when the account has one (NVR-5.4.1.2a).
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { api, messageOf, type MfaRequired, type SessionIssued } from '../api.ts';
+import { Card, ErrorMessage, Field, Notice } from '../ui.tsx';
+
+export function LoginPage({ notice, onSession }: { notice: string | null; onSession: (s: SessionIssued) => void }): ReactNode {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [mfa, setMfa] = useState<MfaRequired | null>(null);
+  const [code, setCode] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function run(step: () => Promise<void>): Promise<void> {
+    setBusy(true);
+    setError(null);
+    try {
+      await step();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function submitPassword(event: FormEvent): void {
+    event.preventDefault();
+    void run(async () => {
+      const result = await api<SessionIssued | MfaRequired>('POST', '/api/v1/auth/login', { username, password }, { quiet: true });
+      setPassword('');
+      if (result.status === 'authenticated') onSession(result);
+      else setMfa(result);
+    });
+  }
+
+  function submitCode(event: FormEvent): void {
+    event.preventDefault();
+    if (mfa === null) return;
+    void run(async () => {
+      onSession(await api<SessionIssued>('POST', '/api/v1/auth/login/totp', { mfaToken: mfa.mfaToken, code: code.trim() }, { quiet: true }));
+    });
+  }
+
+  if (mfa !== null) {
+    return (
+      <Card title="Second factor">
+        {mfa.methods.includes('totp') ? (
+          <form onSubmit={submitCode}>
+            <Field label="Code from your authenticator app" name="totp" value={code} onChange={setCode} inputMode="numeric" pattern="[0-9]{6}" autoComplete="one-time-code" required autoFocus hint="6 digits" />
+            <ErrorMessage error={error} />
+            <button type="submit" disabled={busy}>Verify</button>{' '}
+            <button type="button" className="secondary" onClick={() => { setMfa(null); setCode(''); setError(null); }}>Back</button>
+          </form>
+        ) : (
+          <ErrorMessage error="This account uses a security key; sign in with a passkey is not available in this interface yet." />
+        )}
+      </Card>
+    );
+  }
+
+  return (
+    <Card title="Sign in">
+      {notice === null ? null : <Notice>{notice}</Notice>}
+      <form onSubmit={submitPassword}>
+        <Field label="User name" name="username" value={username} onChange={setUsername} autoComplete="username" required autoFocus />
+        <Field label="Password" name="password" type="password" value={password} onChange={setPassword} autoComplete="current-password" required />
+        <ErrorMessage error={error} />
+        <button type="submit" disabled={busy}>Sign in</button>
+      </form>
+    </Card>
+  );
+}
