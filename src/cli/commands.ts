@@ -14,6 +14,7 @@ import { configFrom, configOption, stringOption, type Command } from './command-
 import { CAMERAS_COMMANDS } from './cameras-commands.ts';
 import { UPDATE_COMMANDS } from '../update/commands.ts';
 import { BACKUP_COMMANDS } from '../backup/commands.ts';
+import { DEVICES_COMMANDS } from './devices-commands.ts';
 
 export type { Command, CommandArgs, CommandOption } from './command-args.ts';
 
@@ -158,6 +159,7 @@ export const COMMANDS: readonly Command[] = [
   ...CAMERAS_COMMANDS,
   ...UPDATE_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...DEVICES_COMMANDS,
   // The lab's tests (design.md §8): the whole command lives in src/assess.
   ASSESS_COMMAND,
   {

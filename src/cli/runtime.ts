@@ -26,6 +26,15 @@ import { createAccessPlatform, type AccessPlatform } from '../access/platform/pl
 import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { STREAM_PATH, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { acquireServiceLock } from './service-lock.ts';
+import { DeviceRepository } from '../device/device-repository.ts';
+import { DeviceEventRepository } from '../device/device-event-repository.ts';
+import { DeviceCa } from '../device/device-ca.ts';
+import { DeviceRegistry } from '../device/device-registry.ts';
+import { DeviceEnrolment } from '../device/enrolment.ts';
+import { ControllerEventIngest } from '../access/controller/sync-events.ts';
+import { PublishedCredentialSets } from '../access/controller/sync-source.ts';
+import { ControllerSyncServer } from '../access/controller/sync-server.ts';
+import { measureControllerSoftware } from '../access/controller/sync-measurement.ts';
 import { BackupService } from '../backup/backup-service.ts';
 import { BackupScheduler } from '../backup/scheduler.ts';
 import { DirectoryTarget } from '../backup/directory-target.ts';
@@ -50,6 +59,10 @@ export interface Runtime {
   access: AccessPlatform;
   rtspAccounts: RtspAccounts;
   backup: BackupService;
+  devices: DeviceRegistry;
+  enrolment: DeviceEnrolment;
+  deviceCa: DeviceCa;
+  credentialSets: PublishedCredentialSets;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
   close(): Promise<void>;
@@ -98,6 +111,11 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     access.doors.start(1000);
     closers.push(() => access.doors.stop());
     // Digest verifiers follow every password set (setup, users, changes), whichever role runs.
+    const deviceRepository = new DeviceRepository(store);
+    const deviceCa = await DeviceCa.open({ repository: deviceRepository, keyring, clock, siteName: config.deviceName });
+    const devices = new DeviceRegistry({ repository: deviceRepository, ca: deviceCa, audit, alarms, clock });
+    const enrolment = new DeviceEnrolment({ repository: deviceRepository, ca: deviceCa, audit, clock, platformKeyPem: signer.publicKeyPem });
+    const credentialSets = new PublishedCredentialSets(clock);
     const rtspAccounts = new RtspAccounts({ db: store.db, keyring, identity });
     rtspAccounts.install();
     const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir, maintenance: options.service === true });
@@ -119,6 +137,10 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       access,
       rtspAccounts,
       backup,
+      devices,
+      enrolment,
+      deviceCa,
+      credentialSets,
       verifyAudit: async () => {
         await audit.flush();
         return verifyAuditChain({ store, publicKeyPem: signer.publicKeyPem });
@@ -173,6 +195,7 @@ export async function startService(config: Config): Promise<RunningService> {
   let recorder: RecorderService | undefined;
   let camera: CameraRole | undefined;
   let backupScheduler: BackupScheduler | undefined;
+  let deviceSync: ControllerSyncServer | undefined;
   try {
     let tls = await loadDeviceTls({
       dataDir: config.dataDir,
@@ -227,6 +250,22 @@ export async function startService(config: Config): Promise<RunningService> {
         console.log(`camera stream on ${id === 'camera-rtsps' ? 'rtsps' : 'rtsp'}://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}${STREAM_PATH}`);
       }
     }
+    if (config.devices.mtlsEnabled) {
+      deviceSync = await ControllerSyncServer.start({
+        host: config.http.host,
+        port: config.devices.mtlsPort,
+        hostnames: [...new Set(['localhost', config.http.host, ...config.devices.hostnames])],
+        ca: runtime.deviceCa,
+        registry: runtime.devices,
+        events: new ControllerEventIngest({ repository: new DeviceEventRepository(runtime.store), audit, alarms, clock: runtime.clock }),
+        source: runtime.credentialSets,
+        signer: runtime.signer,
+        allowedMeasurements: [await measureControllerSoftware(), ...config.devices.allowedMeasurements],
+        clock: runtime.clock,
+        logger: logger.child({ component: 'device-sync' }),
+      });
+      boundPorts.set('device-mtls', deviceSync.port);
+    }
     // The declared services as actually bound (ports of 0 resolved).
     listening = DECLARED_SERVICES.flatMap((s) => {
       const l = s.listen(config);
@@ -276,6 +315,7 @@ export async function startService(config: Config): Promise<RunningService> {
         await camera?.stop();
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
         await redirect?.close();
+        await deviceSync?.close();
         await app.close();
         await runtime.close();
         lock.release();
@@ -298,6 +338,7 @@ export async function startService(config: Config): Promise<RunningService> {
     await backupScheduler?.stop();
     await recorder?.stop();
     await camera?.stop();
+    await deviceSync?.close();
     await redirect?.close();
     await runtime.close();
     lock.release();

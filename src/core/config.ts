@@ -159,6 +159,15 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    devices: Type.Object(
+      {
+        mtlsEnabled: Type.Boolean({ default: false, description: 'Open the device sync listener: door controllers with a device-CA certificate attest, pull credential sets and push events over mutual TLS (ACS-5.1.1.4/6).' }),
+        mtlsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8444, description: 'Port of the device sync listener. 0 picks a free port (printed at start).' }),
+        hostnames: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { default: [], maxItems: 16, description: 'Extra host names controllers use to reach the listener (in its certificate).' }),
+        allowedMeasurements: Type.Array(Type.String({ pattern: '^[0-9a-f]{64}$' }), { default: [], maxItems: 64, description: 'SHA-256 software measurements accepted at attestation besides this build\'s own (other controller versions).' }),
+      },
+      { default: {} },
+    ),
     backup: Type.Object(
       {
         schedule: Type.Object(

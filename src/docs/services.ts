@@ -41,6 +41,16 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
     listen: (c) => (c.http.plainHttp === 'redirect' ? { host: c.http.host, port: c.http.plainHttpPort } : null),
   },
   {
+    id: 'device-mtls',
+    role: 'access',
+    protocol: 'tcp',
+    application: 'Vigil device sync: length-prefixed JSON over mutually authenticated TLS 1.2/1.3 (AES-256-GCM, ECDHE); only certificates of the device CA',
+    purpose: 'Door controllers attest their software, pull their signed credential set (full or delta) and forward their hash-chained event log',
+    authentication: 'Device certificate from the device CA (chain, revocation and device identity checked on every connection and request), then remote attestation on a fresh nonce (ACS-5.1.1.4, ACS-5.1.1.6)',
+    defaultState: 'off',
+    listen: (c) => (c.devices.mtlsEnabled ? { host: c.http.host, port: c.devices.mtlsPort } : null),
+  },
+  {
     id: 'camera-rtsps',
     role: 'camera',
     protocol: 'tcp',

@@ -10,6 +10,7 @@ import * as m003 from './migrations/003_video.ts';
 import * as m004 from './migrations/004_cameras.ts';
 import * as m005 from './migrations/005_access.ts';
 import * as m006 from './migrations/006_camera.ts';
+import * as m007 from './migrations/007_devices.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -20,6 +21,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '004_cameras': m004,
   '005_access': m005,
   '006_camera': m006,
+  '007_devices': m007,
 };
 
 class ListedMigrations implements MigrationProvider {

@@ -336,6 +336,74 @@ export interface RtspDigestCredentialsTable {
   updated_at: number;
 }
 
+/** A device of the site enrolled with the device CA (007): ACS-5.1.1.11, one row per identity. */
+export interface DevicesTable {
+  /** The identity in the certificate's SAN URI urn:vigil:device:<id>. */
+  id: string;
+  /** controller | lock | reader */
+  kind: string;
+  /** pending (token issued) | enrolled | revoked */
+  status: string;
+  /** unknown (not attested yet) | trusted | untrusted (attestation failed: ACS-5.1.1.6) */
+  trust: string;
+  /** Hex serial of the current certificate. */
+  cert_serial: string | null;
+  cert_not_after: number | null;
+  /** Hex SHA-256 of the device key's SPKI DER. */
+  public_key_id: string | null;
+  /** Last software measurement the device attested (hex SHA-256). */
+  measurement: string | null;
+  created_at: number;
+  enrolled_at: number | null;
+  last_seen_at: number | null;
+  updated_at: number;
+}
+
+/** One-time enrolment token (007), kept only as its SHA-256. */
+export interface DeviceEnrolmentTokensTable {
+  token_hash: string;
+  device_id: string;
+  kind: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+/** Revoked device certificate serials (007), checked on every connection (ACS-5.1.1.4). */
+export interface DeviceRevocationsTable {
+  serial: string;
+  device_id: string;
+  reason: string;
+  revoked_at: number;
+}
+
+/** Where each controller's forwarded event chain stands (007). */
+export interface DeviceEventHeadsTable {
+  device_id: string;
+  /** Bumped when the device's log restarts from seq 1 (a reboot lost its memory). */
+  epoch: number;
+  last_seq: number;
+  last_hash: string;
+  updated_at: number;
+}
+
+/** Events forwarded by controllers (007), in their order, with their chain hashes (ACS-5.4.2.3). */
+export interface DeviceEventsTable {
+  device_id: string;
+  epoch: number;
+  seq: number;
+  /** ISO 8601 UTC as the device recorded it. */
+  ts: string;
+  type: string;
+  door_id: string;
+  subject: string;
+  reason: string;
+  prev_hash: string;
+  hash: string;
+  received_at: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -369,4 +437,9 @@ export interface Database {
   access_presence: AccessPresenceTable;
   access_events: AccessEventsTable;
   rtsp_digest_credentials: RtspDigestCredentialsTable;
+  devices: DevicesTable;
+  device_enrolment_tokens: DeviceEnrolmentTokensTable;
+  device_revocations: DeviceRevocationsTable;
+  device_event_heads: DeviceEventHeadsTable;
+  device_events: DeviceEventsTable;
 }

@@ -51,13 +51,15 @@ function listeningSocketsOf(pid: number): Array<{ proto: string; port: number }>
 describe('network exposure (nmap, /proc, sslscan)', () => {
   let vigil: VigilProcess;
   let redirectPort = 0;
+  let devicePort = 0;
   let declared: Array<{ id: string; protocol: string; port: number }> = [];
   let baseline: number[] = [];
 
   before(async () => {
     baseline = await openTcpPorts();
     redirectPort = await freePort(HOST);
-    vigil = await startVigil({ host: HOST, config: { http: { host: HOST, port: 0, plainHttp: 'redirect', plainHttpPort: redirectPort }, security: { authRateLimitPerMinute: 5 } } });
+    devicePort = await freePort(HOST);
+    vigil = await startVigil({ host: HOST, config: { http: { host: HOST, port: 0, plainHttp: 'redirect', plainHttpPort: redirectPort }, devices: { mtlsEnabled: true, mtlsPort: devicePort }, security: { authRateLimitPerMinute: 5 } } });
   });
   after(async () => {
     await vigil?.dispose();
@@ -72,7 +74,7 @@ describe('network exposure (nmap, /proc, sslscan)', () => {
       if (l === null) return [];
       return [{ id: s.id, protocol: s.protocol, port: s.id === 'https-api' ? vigil.port : l.port }];
     });
-    assert.deepEqual(declared.map((d) => d.id).sort(), ['http-redirect', 'https-api']);
+    assert.deepEqual(declared.map((d) => d.id).sort(), ['device-mtls', 'http-redirect', 'https-api']);
     const pid = vigil.child.pid ?? 0;
     const actual = listeningSocketsOf(pid).map((s) => `${s.proto}/${s.port}`).sort();
     assert.deepEqual(actual, declared.map((d) => `tcp/${d.port}`).sort(), 'no undeclared listener, no UDP socket');
