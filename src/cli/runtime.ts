@@ -297,7 +297,7 @@ export async function startService(config: Config): Promise<RunningService> {
       // NVR-5.4.2.1b: no default account; the first administrator is made with this one-time token.
       const token = identity.createSetupToken();
       console.log('SETUP REQUIRED: no administrator exists yet. Every request other than setup is refused until one is created.');
-      console.log(`Create it with: bin/vigil setup --username NAME (password on standard input), or POST {token, username, password} to ${origin}/api/v1/setup`);
+      console.log(`Create it: open ${origin}/ in a browser and enter the token, or run bin/vigil setup --username NAME (password on standard input)`);
       console.log(`setup token: ${token}`);
     }
     // Printed last: scripts and tests wait for this line, after the setup token.
