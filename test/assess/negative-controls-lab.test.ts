@@ -1,41 +1,18 @@
 // Negative controls of the lab checks (issue #7): a weak RTSP camera, an update file carrying a
 // private key and a password, an SBOM with a critical advisory. Each must be caught with status
 // "fail" and evidence, and the evidence must never repeat a secret.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { runAssessment, type AssessOptions } from '../../src/assess/run.ts';
 import type { AssessReport } from '../../src/assess/report.ts';
-import type { CheckId, Finding } from '../../src/assess/types.ts';
 import { weakRtspCamera } from './weak-rtsp.ts';
+import { assessor, finding, tempDirs } from './harness.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'vigil-assess-lab-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function assess(host: string, port: number, only: CheckId[], extra: Partial<AssessOptions> = {}): Promise<AssessReport> {
-  const { report } = await runAssessment({
-    host, port, profile: 'camera', level: 3, outDir: tempDir(), formats: ['json'], only, intrusive: false, excludePorts: [],
-    checkTimeoutMs: 60_000, useExternalTools: false, progress: () => undefined, ...extra,
-  });
-  return report;
-}
-
-function finding(report: AssessReport, id: string): Finding {
-  const f = report.findings.find((x) => x.id === id);
-  assert.ok(f !== undefined, `finding ${id} missing: ${report.findings.map((x) => `${x.id} ${x.evidence}`).join('\n')}`);
-  return f;
-}
+const tempDir = tempDirs('vigil-assess-lab-');
+const assess = assessor({ level: 3, checkTimeoutMs: 60_000, useExternalTools: false }, tempDir);
 
 function clause(report: AssessReport, id: string): string | undefined {
   return report.clauses.find((c) => c.id === id)?.status;

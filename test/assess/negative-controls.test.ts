@@ -2,40 +2,16 @@
 // status "fail" and evidence. A check that cannot fail would pass these silently.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runAssessment, type AssessOptions } from '../../src/assess/run.ts';
-import type { AssessReport } from '../../src/assess/report.ts';
-import type { CheckId, Finding } from '../../src/assess/types.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { baselinePorts } from './baseline.ts';
 import { basicAdminAdmin, leakyLogin, listen, listenUdp, reflectingSearch, selfSignedCert, weakTls, type Closable } from './weak-targets.ts';
+import { assessor, finding, tempDirs } from './harness.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'vigil-assess-neg-'));
-  dirs.push(d);
-  return d;
-}
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function assess(host: string, port: number, only: CheckId[], extra: Partial<AssessOptions> = {}): Promise<AssessReport> {
-  const { report } = await runAssessment({
-    host, port, profile: 'camera', level: 1, outDir: tempDir(), formats: ['json'], only, intrusive: false, excludePorts: [],
-    checkTimeoutMs: 240_000, useExternalTools: true, progress: () => undefined, ...extra,
-  });
-  return report;
-}
-
-function finding(report: AssessReport, id: string): Finding {
-  const f = report.findings.find((x) => x.id === id);
-  assert.ok(f !== undefined, `finding ${id} missing: ${report.findings.map((x) => x.id).join(', ')}`);
-  return f;
-}
+const tempDir = tempDirs('vigil-assess-neg-');
+const assess = assessor({ level: 1, checkTimeoutMs: 240_000, useExternalTools: true }, tempDir);
 
 function declarationFile(value: unknown): string {
   const file = path.join(tempDir(), 'declaration.json');

@@ -27,6 +27,7 @@ import { RtspAuthenticator, staticCredentialVerifier } from '../../src/video/rts
 import { LiveVideoSource } from '../../src/video/rtsp/live-source.ts';
 import { RtspServer } from '../../src/video/rtsp/server.ts';
 import { VideoStore } from '../../src/video/storage/video-store.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FPS = 30; // GOP = 30 frames: one 1 s fragment per GOP
@@ -52,17 +53,6 @@ after(() => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Mulberry32: a fixed-seed PRNG, so every run sends the same hostile bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cameraServer(): { server: RtspServer; source: LiveVideoSource } {
   const authenticator = new RtspAuthenticator({ realm: 'robust', verifier: staticCredentialVerifier(new Map([[USER, PASSWORD]])) });
@@ -172,7 +162,7 @@ class HostileCamera {
     } else if (method === 'SETUP') ok(['Transport: RTP/AVP/TCP;unicast;interleaved=0-1', 'Session: 4f1e2d3c;timeout=60']);
     else if (method === 'PLAY') {
       ok(['Session: 4f1e2d3c']);
-      const random = prng(ATTACKS.indexOf(attack) + 1);
+      const random = seededRandom(ATTACKS.indexOf(attack) + 1);
       this.#endless(socket, attack, () => hostileMedia(attack, random));
       return true;
     } else ok([]);
