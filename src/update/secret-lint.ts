@@ -14,7 +14,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
   { name: 'pem-private-key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/ },
   // key=value as in .env, ini and query strings (no spaces around "=": code formatted with
   // spaces, `password = readSecret()`, is not a stored secret).
-  { name: 'credential-assignment', pattern: /(?:^|[^A-Za-z0-9_])(?:password|passwd|pwd|secret|api_?key|access_?token|auth_?token|client_?secret|private_?key)=[^\s&'"<>]+/i },
+  // The value must look like text (4+ printable ASCII): binary data hits "pwd=" by chance.
+  { name: 'credential-assignment', pattern: /(?:^|[^A-Za-z0-9_])(?:password|passwd|pwd|secret|api_?key|access_?token|auth_?token|client_?secret|private_?key)=(?:(?![&'"<>])[\x21-\x7e]){4,}/i },
   // Placeholders in docs and redacted logs ("...", "***", "[redacted]", "<password>") are not secrets.
   { name: 'credential-json', pattern: /"(?:password|passwd|secret|api_?key|access_?token|client_?secret|private_?key)"\s*:\s*"(?!(?:\.{3}|…|\*+|\[redacted\]|<[^">]*>)")[^"\s]+"/i },
   { name: 'url-with-credentials', pattern: /\b[a-z][a-z0-9+.-]{1,15}:\/\/[^\s/:@]{1,64}:[^\s/@]{1,64}@/i },
