@@ -3,20 +3,9 @@
 // broken Authorization, bad interleaved `$` frames (RFC 2326 §10.12) and byte-mutated requests.
 // Each case goes on its own connection; after every batch a fresh OPTIONS must be answered.
 // Counted, timed and seeded, so a finding can be reproduced with the same seed.
+import { seededRandom } from '../core/random.ts';
 import { mapBounded } from './bounded.ts';
 import { rtspExchange, rtspRequest, rtspUri, type RtspEndpoint, type RtspExchange } from './rtsp-probe.ts';
-
-/** mulberry32: small, fast, good enough to pick fuzz cases reproducibly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FuzzCase {
   kind: string;

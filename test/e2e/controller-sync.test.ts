@@ -20,7 +20,7 @@ import { PublishedCredentialSets } from '../../src/access/controller/sync-source
 import { DeviceEventRepository } from '../../src/device/device-event-repository.ts';
 import { ADMIN, enrolNewDevice, openDeviceKit, tempKekDir, type DeviceKit } from '../../src/device/device-test-kit.ts';
 import { createTestStore, describeOnEachStore, type TestStore } from '../helpers/stores.ts';
-import { seededRandom } from '../helpers/random.ts';
+import { seededRandom } from '../../src/core/random.ts';
 
 const HOUR = 3_600_000;
 const kekDirs: string[] = [];

@@ -27,7 +27,7 @@ import { RtspAuthenticator, staticCredentialVerifier } from '../../src/video/rts
 import { LiveVideoSource } from '../../src/video/rtsp/live-source.ts';
 import { RtspServer } from '../../src/video/rtsp/server.ts';
 import { VideoStore } from '../../src/video/storage/video-store.ts';
-import { seededRandom } from '../helpers/random.ts';
+import { seededRandom } from '../../src/core/random.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const FPS = 30; // GOP = 30 frames: one 1 s fragment per GOP

@@ -12,7 +12,7 @@ import { parsePacket } from './packet.ts';
 import { OsdpFrameReassembler } from './reassembler.ts';
 import { decodeReply } from './replies.ts';
 import { OsdpTestBench } from './test-harness.ts';
-import { seededRandom } from '../../../test/helpers/random.ts';
+import { seededRandom } from '../../core/random.ts';
 
 const SEED = 0x05d9_2024;
 const FRAMES = 20_000;

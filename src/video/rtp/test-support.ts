@@ -25,4 +25,3 @@ export function copyAccessUnit(au: AccessUnit): CopiedAccessUnit {
   return { timestamp: au.timestamp, keyframe: au.keyframe, nals };
 }
 
-export { seededRandom } from '../../../test/helpers/random.ts';

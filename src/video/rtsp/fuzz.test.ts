@@ -8,7 +8,7 @@ import { AacDepacketizer } from '../rtp/aac.ts';
 import { createH264Depacketizer } from '../rtp/h264.ts';
 import { createH265Depacketizer } from '../rtp/h265.ts';
 import { emptyRtpPacket, parseRtpPacket } from '../rtp/rtp-packet.ts';
-import { seededRandom } from '../rtp/test-support.ts';
+import { seededRandom } from '../../core/random.ts';
 import { RtspDecoder } from './decoder.ts';
 import { parseAuthHeader } from './headers.ts';
 import { serializeInterleaved } from './message.ts';

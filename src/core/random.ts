@@ -1,6 +1,7 @@
-// Seeded pseudo-random numbers for fuzz loops: a failure replays exactly from its seed.
+// Seeded pseudo-random numbers for fuzz campaigns and their tests: a finding replays exactly from
+// its seed. Never for anything secret (use node:crypto for that).
 
-/** mulberry32: small, fast, fixed-seed; not for anything secret. */
+/** mulberry32: small, fast, fixed-seed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
