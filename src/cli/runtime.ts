@@ -224,7 +224,9 @@ export async function startService(config: Config): Promise<RunningService> {
     const app = await buildApp({ config, logger, services, https: tlsServerOptions(tls) });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const bound = new URL(address);
-    origin = `https://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${bound.port}`;
+    // The host as it appears in a URL (IPv6 literals in brackets).
+    const urlHost = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    origin = `https://${urlHost}:${bound.port}`;
     const boundPorts = new Map<string, number>([['https-api', Number(bound.port)]]);
     if (config.http.plainHttp === 'redirect') {
       redirect = await startRedirectListener({ host: config.http.host, port: config.http.plainHttpPort, httpsOrigin: origin });
@@ -247,7 +249,7 @@ export async function startService(config: Config): Promise<RunningService> {
       camera = await startCameraRole({ config: config.camera, host: config.http.host, deviceTls: tls, accounts: runtime.rtspAccounts, alarms, logger: logger.child({ component: 'camera' }), deviceName: config.deviceName });
       for (const [id, port] of camera.ports) {
         boundPorts.set(id, port);
-        console.log(`camera stream on ${id === 'camera-rtsps' ? 'rtsps' : 'rtsp'}://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}${STREAM_PATH}`);
+        console.log(`camera stream on ${id === 'camera-rtsps' ? 'rtsps' : 'rtsp'}://${urlHost}:${port}${STREAM_PATH}`);
       }
     }
     if (config.devices.mtlsEnabled) {
