@@ -108,7 +108,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     const identity = new IdentityService({ store, sealer: keyring, hasher, audit, alarms, clock, config: config.security });
     const cameras = new CameraService({ store, keyring, audit, clock });
     const access = createAccessPlatform({ store, keys: keyring, audit, alarms, clock });
-    access.doors.start(1000);
+    // The held-open monitor runs in the service only (startService); closing stops it either way.
     closers.push(() => access.doors.stop());
     // Digest verifiers follow every password set (setup, users, changes), whichever role runs.
     const deviceRepository = new DeviceRepository(store);
@@ -245,6 +245,7 @@ export async function startService(config: Config): Promise<RunningService> {
       });
     });
     clockWatch = watchClock({ audit, alarms, clock: runtime.clock, intervalMs: 5_000 });
+    runtime.access.doors.start(1000);
     if (config.camera.enabled) {
       camera = await startCameraRole({ config: config.camera, host: config.http.host, deviceTls: tls, accounts: runtime.rtspAccounts, alarms, logger: logger.child({ component: 'camera' }), deviceName: config.deviceName });
       for (const [id, port] of camera.ports) {
