@@ -150,8 +150,14 @@ export class SessionService {
     if (!removed) throw new VigilError('VIGIL_NOT_FOUND', 'no such session');
   }
 
-  async markMfaPassed(sessionIdHash: string): Promise<void> {
-    await this.#core.repos.sessions.markMfaPassed(sessionIdHash);
+  /**
+   * The session enrolling a second factor has just proved it (a valid code or a verified key):
+   * it counts as MFA-passed. Called before the factor is enabled, so no request of that session
+   * can fall between "factor on" and "session passed" and be ended as a pre-MFA session.
+   */
+  async passEnrollingSession(userId: string, ctx: RequestContext): Promise<void> {
+    const actor = ctx.actor;
+    if (actor !== undefined && actor.userId === userId && actor.sessionIdHash !== undefined) await this.#core.repos.sessions.markMfaPassed(actor.sessionIdHash);
   }
 
   /** Deletes expired rows; for a periodic sweep by the host. */

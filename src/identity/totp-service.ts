@@ -62,6 +62,7 @@ export class TotpService {
       throw new VigilError('VIGIL_MFA_ENROLMENT_FAILED', 'the code does not match; check the device clock and try again');
     }
     this.#pending.delete(user.id);
+    await this.#sessions.passEnrollingSession(user.id, ctx);
     await repos.users.update(user.id, {
       totp_secret_sealed: await sealer.seal(SEAL_PURPOSE, pending.secret, aad(user.id)),
       totp_enabled: 1,
@@ -69,7 +70,6 @@ export class TotpService {
       totp_last_step: step,
       updated_at: clock.now(),
     });
-    await this.#passSession(user, ctx);
     recordEvent(this.#core, ctx, { category: 'user', action: 'user.mfa.totp.enrol', target, outcome: 'success' });
   }
 
@@ -93,12 +93,5 @@ export class TotpService {
     const now = this.#core.clock.now();
     const delta = authenticator.clone({ epoch: now, window: 1 }).checkDelta(code, secret);
     return delta === null ? null : Math.floor(now / TOTP_STEP_MS) + delta;
-  }
-
-  async #passSession(user: UserRow, ctx: RequestContext): Promise<void> {
-    const actor = ctx.actor;
-    if (actor !== undefined && actor.userId === user.id && actor.sessionIdHash !== undefined) {
-      await this.#sessions.markMfaPassed(actor.sessionIdHash);
-    }
   }
 }

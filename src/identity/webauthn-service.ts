@@ -97,6 +97,7 @@ export class WebauthnService {
     if ((await repos.webauthnCredentials.find(credential.id)) !== undefined) throw fail('duplicate-credential');
     const now = clock.now();
     const transports = credential.transports ?? [];
+    await this.#sessions.passEnrollingSession(user.id, ctx);
     await repos.webauthnCredentials.insert({
       id: credential.id,
       user_id: user.id,
@@ -106,8 +107,6 @@ export class WebauthnService {
       name,
       created_at: now,
     });
-    const actor = ctx.actor;
-    if (actor !== undefined && actor.userId === user.id && actor.sessionIdHash !== undefined) await this.#sessions.markMfaPassed(actor.sessionIdHash);
     recordEvent(this.#core, ctx, { category: 'user', action: 'user.mfa.webauthn.register', target, outcome: 'success', details: { label: name } });
     return { id: credential.id, name, transports, createdAt: now };
   }
