@@ -9,6 +9,7 @@ import type { IdentityService } from '../identity/identity-service.ts';
 import type { CameraService } from '../video/cameras/camera-service.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
+import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
   id: string;
@@ -32,6 +33,8 @@ export interface AppServices {
   devicePublicKeyPem: string;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
+  /** A signed evidence bundle of one camera's recordings, verified before the first byte. */
+  exportEvidence(request: EvidenceRequest): Promise<PreparedEvidence>;
   tls: { current(): DeviceTls; install(certPem: string, keyPem: string): Promise<DeviceTls> };
   /** The declared services as actually bound (ports resolved). */
   listening(): ListeningService[];
