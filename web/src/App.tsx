@@ -7,8 +7,9 @@ import { LoginPage } from './pages/Login.tsx';
 import { PasswordChangePage } from './pages/PasswordChange.tsx';
 import { SetupPage } from './pages/Setup.tsx';
 import { TotpEnrolPage } from './pages/TotpEnrol.tsx';
+import { VerifyEvidence } from './pages/Verify.tsx';
 import { Shell } from './Shell.tsx';
-import { ErrorMessage } from './ui.tsx';
+import { Card, ErrorMessage } from './ui.tsx';
 
 type View =
   | { kind: 'loading' }
@@ -20,8 +21,18 @@ type View =
 /** Not a secret: only whether this tab signed in, so a reload does not probe /me for nothing. */
 const SIGNED_IN_FLAG = 'vigil.signedIn';
 
+/** Evidence can be verified without signing in: nothing of the device is needed. */
+const VERIFY_HASH = '#/verify';
+
 export function App(): ReactNode {
   const [view, setView] = useState<View>({ kind: 'loading' });
+  const [hash, setHash] = useState(window.location.hash);
+
+  useEffect(() => {
+    const onHash = (): void => setHash(window.location.hash);
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   const signedOut = useCallback((notice: string | null): void => {
     setCsrfToken(null);
@@ -81,6 +92,9 @@ export function App(): ReactNode {
     case 'setup':
       return <SetupPage onDone={() => signedOut('The administrator was created. Sign in.')} />;
     case 'login':
+      if (hash === VERIFY_HASH) {
+        return <Card title="Verify evidence"><VerifyEvidence /><p><a href="#/">Back to sign in</a></p></Card>;
+      }
       return <LoginPage notice={view.notice} onSession={startSession} />;
     case 'session': {
       const { principal } = view;

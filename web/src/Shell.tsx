@@ -6,10 +6,12 @@ import { AlarmsPage } from './pages/Alarms.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CamerasPage } from './pages/Cameras.tsx';
 import { SystemInfoPage } from './pages/SystemInfo.tsx';
+import { VerifyEvidence } from './pages/Verify.tsx';
+import { PageTitle } from './ui.tsx';
 
-const PAGES = ['alarms', 'cameras', 'audit', 'system'] as const;
+const PAGES = ['alarms', 'cameras', 'verify', 'audit', 'system'] as const;
 type Page = (typeof PAGES)[number];
-const TITLES: Record<Page, string> = { alarms: 'Alarms', cameras: 'Cameras', audit: 'Audit log', system: 'System info' };
+const TITLES: Record<Page, string> = { alarms: 'Alarms', cameras: 'Cameras', verify: 'Verify evidence', audit: 'Audit log', system: 'System info' };
 
 function pageFromHash(): Page {
   const name = window.location.hash.replace(/^#\/?/, '');
@@ -65,6 +67,7 @@ export function Shell({ principal, idleTimeoutSeconds, onLogout, onIdleTimeout }
         {page === 'alarms' ? <AlarmsPage key="alarms" /> : null}
         {page === 'cameras' ? <CamerasPage key="cameras" /> : null}
         {page === 'system' ? <SystemInfoPage key="system" /> : null}
+        {page === 'verify' ? <section key="verify" aria-labelledby="page-title"><PageTitle>Verify evidence</PageTitle><VerifyEvidence /></section> : null}
         {page === 'audit' ? (auditAllowed === false ? <p className="error" role="alert">Your role may not read the audit log.</p> : auditAllowed === true ? <AuditPage key="audit" /> : <p role="status">Loading…</p>) : null}
       </main>
       <IdleWarning

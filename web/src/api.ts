@@ -94,6 +94,52 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: object
   return parsed as T;
 }
 
+/**
+ * A POST whose answer is a file (an evidence bundle): streamed with progress against the
+ * server's estimate, returned as a Blob with the server-chosen file name.
+ */
+export async function downloadPost(path: string, body: object, onProgress: (received: number, estimated: number) => void): Promise<{ blob: Blob; filename: string }> {
+  const headers: Record<string, string> = { accept: 'application/zip, application/octet-stream, application/json', 'content-type': 'application/json' };
+  if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin', cache: 'no-store', redirect: 'error' });
+  if (!response.ok || response.body === null) {
+    let parsed: unknown = null;
+    try {
+      parsed = await response.json();
+    } catch {
+      // not JSON: the status says enough
+    }
+    const error = errorOf(response.status, parsed);
+    if (SESSION_CODES.has(error.code)) for (const l of listeners) l(error);
+    throw error;
+  }
+  const estimated = Number(response.headers.get('x-vigil-export-estimated-bytes') ?? '0');
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    received += value.length;
+    onProgress(received, estimated);
+  }
+  const filename = /filename="([A-Za-z0-9._-]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'evidence.bin';
+  return { blob: new Blob(parts as BlobPart[], { type: response.headers.get('content-type') ?? 'application/octet-stream' }), filename };
+}
+
+/** Hands a Blob to the browser as a file download. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 export function messageOf(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   if (error instanceof Error) return error.message;

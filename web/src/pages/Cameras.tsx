@@ -1,10 +1,14 @@
-// Cameras the user may see, and per camera a playback view: a time range, its recordings, and
-// the clip played by the browser's own <video> (NVR-5.2.7.1a: the server audits every playback).
+// Cameras the user may see, and per camera a playback view: a time range, its recordings, the
+// clip played by the browser's own <video>, and a signed evidence export of the range
+// (NVR-5.2.7.1a: the server audits every playback and export).
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { api, formatTime, isoFromLocal, localInputValue, messageOf } from '../api.ts';
+import { api, downloadPost, formatTime, isoFromLocal, localInputValue, messageOf, saveBlob } from '../api.ts';
 import { ErrorMessage, Field, PageTitle } from '../ui.tsx';
 
 interface Camera { id: string; name: string; recordingMode: string; enabled: boolean; retentionDays: number }
+/** The server's MAX_PLAYBACK_SECONDS. */
+const MAX_PLAYBACK_MS = 300_000;
+
 interface Segment { id: string; state: string; startedAt: string; endedAt: string | null; bytes: number }
 
 export function CamerasPage(): ReactNode {
@@ -45,30 +49,39 @@ export function CamerasPage(): ReactNode {
 function PlaybackView({ camera, onBack }: { camera: Camera; onBack: () => void }): ReactNode {
   const now = new Date();
   const [from, setFrom] = useState(localInputValue(new Date(now.getTime() - 10 * 60_000)));
-  const [to, setTo] = useState(localInputValue(now));
+  // The input has minute precision: round the end up so what was just recorded is included.
+  const [to, setTo] = useState(localInputValue(new Date(now.getTime() + 60_000)));
   const [segments, setSegments] = useState<Segment[] | null>(null);
   const [src, setSrc] = useState<string | null>(null);
+  const [range, setRange] = useState<{ from: string; to: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function submit(event: FormEvent): Promise<void> {
     event.preventDefault();
     setError(null);
     setSrc(null);
-    let range: string;
+    setRange(null);
+    let chosen: { from: string; to: string };
     try {
-      const f = isoFromLocal(from);
-      const t = isoFromLocal(to);
-      if (Date.parse(t) <= Date.parse(f)) throw new Error('The end must be after the start.');
-      range = new URLSearchParams({ from: f, to: t }).toString();
+      chosen = { from: isoFromLocal(from), to: isoFromLocal(to) };
+      if (Date.parse(chosen.to) <= Date.parse(chosen.from)) throw new Error('The end must be after the start.');
     } catch (err) {
       setError(messageOf(err));
       return;
     }
+    const query = new URLSearchParams(chosen).toString();
     const base = `/api/v1/cameras/${encodeURIComponent(camera.id)}`;
     try {
-      const found = (await api<{ segments: Segment[] }>('GET', `${base}/recordings?${range}`)).segments;
+      const found = (await api<{ segments: Segment[] }>('GET', `${base}/recordings?${query}`)).segments;
       setSegments(found);
-      if (found.length > 0) setSrc(`${base}/playback?${range}`);
+      const first = found[0];
+      if (first !== undefined) {
+        // One playback request covers at most 5 minutes (the server's bound): from the first recording on.
+        const start = Math.max(Date.parse(chosen.from), Date.parse(first.startedAt));
+        const end = Math.min(Date.parse(chosen.to), start + MAX_PLAYBACK_MS);
+        setSrc(`${base}/playback?${new URLSearchParams({ from: new Date(start).toISOString(), to: new Date(end).toISOString() }).toString()}`);
+        setRange(chosen);
+      }
     } catch (err) {
       setError(messageOf(err));
     }
@@ -86,10 +99,57 @@ function PlaybackView({ camera, onBack }: { camera: Camera; onBack: () => void }
       <ErrorMessage error={error} />
       {segments === null ? null : segments.length === 0 ? <p role="status">No recordings in this range.</p> : (
         <>
-          <p role="status">{segments.length} recording segment(s), {formatTime(segments[0]?.startedAt ?? null)} onwards.</p>
+          <p role="status">{segments.length} recording segment(s), {formatTime(segments[0]?.startedAt ?? null)} onwards; playing up to 5 minutes from the first.</p>
           {src === null ? null : <video key={src} className="player" src={src} controls autoPlay muted playsInline aria-label={`Recording of ${camera.name}`} onError={() => setError('The recording could not be played (it may be missing or fail its integrity check).')} />}
+          {range === null ? null : <ExportForm camera={camera} range={range} />}
         </>
       )}
     </section>
+  );
+}
+
+/** A signed evidence bundle of the chosen range, optionally encrypted with a password. */
+function ExportForm({ camera, range }: { camera: Camera; range: { from: string; to: string } }): ReactNode {
+  const [reason, setReason] = useState('');
+  const [password, setPassword] = useState('');
+  const [progress, setProgress] = useState<{ received: number; estimated: number } | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    setError(null);
+    setDone(null);
+    if (password !== '' && password.length < 12) {
+      setError('A bundle password has at least 12 characters.');
+      return;
+    }
+    setProgress({ received: 0, estimated: 0 });
+    try {
+      const body = { ...range, reason: reason.trim(), ...(password === '' ? {} : { password }) };
+      const { blob, filename } = await downloadPost(`/api/v1/cameras/${encodeURIComponent(camera.id)}/export`, body, (received, estimated) => setProgress({ received, estimated }));
+      saveBlob(blob, filename);
+      setDone(`Exported ${filename} (${(blob.size / 1_048_576).toFixed(1)} MiB). Check it with “vigil verify” or the Verify evidence page.`);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  return (
+    <form className="export" onSubmit={(e) => void submit(e)} aria-label="Export evidence">
+      <h2>Export evidence</h2>
+      <Field label="Reason (recorded in the audit log and the bundle)" value={reason} onChange={setReason} required />
+      <Field label="Bundle password (optional)" type="password" value={password} onChange={setPassword} autoComplete="new-password" hint="At least 12 characters; encrypts the bundle with AES-256-GCM. Without it the bundle is signed but readable." />
+      <ErrorMessage error={error} />
+      {progress === null ? null : (
+        <p role="status">
+          Exporting… <progress max={Math.max(progress.estimated, progress.received, 1)} value={progress.received} aria-label="Export progress" /> {(progress.received / 1_048_576).toFixed(1)} MiB
+        </p>
+      )}
+      {done === null ? null : <p role="status" className="notice">{done}</p>}
+      <div className="field actions"><button type="submit" disabled={progress !== null}>Export evidence</button></div>
+    </form>
   );
 }

@@ -67,6 +67,7 @@ export function LoginPage({ notice, onSession }: { notice: string | null; onSess
         <ErrorMessage error={error} />
         <button type="submit" disabled={busy}>Sign in</button>
       </form>
+      <p><a href="#/verify">Verify an evidence bundle</a> (no sign-in needed)</p>
     </Card>
   );
 }
