@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../core/clock.ts';
-import type { Keyring } from '../../crypto/keyring.ts';
 import type { IdentityService } from '../../identity/identity-service.ts';
+import type { SecretSealer } from '../../identity/types.ts';
 import { canonicalUsername } from '../../identity/username.ts';
 import type { Database } from '../../store/schema.ts';
 import { WSSE_PASSWORD_DIGEST, WSSE_PASSWORD_TEXT, type RawUsernameToken } from './soap.ts';
@@ -23,12 +23,12 @@ export type OnvifAuthResult = { ok: true; username: string } | { ok: false; user
 
 export class OnvifAccounts {
   readonly #db: Kysely<Database>;
-  readonly #keyring: Keyring;
+  readonly #keyring: SecretSealer;
   readonly #identity: IdentityService;
   readonly #clock: Clock;
   readonly #replay: NonceReplayCache;
 
-  constructor(o: { db: Kysely<Database>; keyring: Keyring; identity: IdentityService; clock: Clock; replayCapacity?: number }) {
+  constructor(o: { db: Kysely<Database>; keyring: SecretSealer; identity: IdentityService; clock: Clock; replayCapacity?: number }) {
     this.#db = o.db;
     this.#keyring = o.keyring;
     this.#identity = o.identity;
