@@ -51,8 +51,15 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
 
   const post = (service: 'device' | 'media', body: string, contentType?: string) => soapPost(vigil.baseUrl, vigil.caPem, `/onvif/${service}_service`, body, contentType);
 
-  async function auditEvents(): Promise<AuditRow[]> {
-    return (await admin.get<{ events: AuditRow[] }>('/api/v1/audit/events?limit=500')).body.events;
+  /** The audit log is written asynchronously: read until every expected event is there (bounded). */
+  async function auditEvents(...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> {
+    let events: AuditRow[] = [];
+    for (let i = 0; i < 30; i++) {
+      events = (await admin.get<{ events: AuditRow[] }>('/api/v1/audit/events?limit=500')).body.events;
+      if (expected.every((p) => events.some(p))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return events;
   }
 
   test('the onvif client reads device information, the profile and a stream URI that ffprobe plays over RTSPS', async () => {
@@ -103,11 +110,15 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
     // A token created more than 5 minutes ago is refused even with a fresh nonce.
     const stale = await post('device', envelope(`<GetDeviceInformation xmlns="${DEVICE_NS}"/>`, usernameTokenXml(VIEWER.username, VIEWER.password, { created: new Date(Date.now() - 10 * 60_000).toISOString() })));
     assert.equal(stale.status, 400);
-    const events = await auditEvents();
-    assert.ok(events.some((e) => e.action === 'onvif.request' && e.outcome === 'denied' && e.details['reason'] === 'replay' && e.details['operation'] === 'GetDeviceInformation'), 'replay audited');
-    assert.ok(events.some((e) => e.action === 'onvif.request' && e.details['reason'] === 'expired'), 'stale Created audited');
-    assert.ok(events.some((e) => e.action === 'onvif.request' && e.outcome === 'success' && e.actor === `user:${VIEWER.username}`));
-    assert.ok(events.some((e) => e.action === 'auth.login' && e.target === `user:${VIEWER.username}` && e.outcome === 'failure' && e.details['via'] === 'onvif'));
+    const replayed = (e: AuditRow): boolean => e.action === 'onvif.request' && e.outcome === 'denied' && e.details['reason'] === 'replay' && e.details['operation'] === 'GetDeviceInformation';
+    const expired = (e: AuditRow): boolean => e.action === 'onvif.request' && e.details['reason'] === 'expired';
+    const served = (e: AuditRow): boolean => e.action === 'onvif.request' && e.outcome === 'success' && e.actor === `user:${VIEWER.username}`;
+    const failedLogin = (e: AuditRow): boolean => e.action === 'auth.login' && e.target === `user:${VIEWER.username}` && e.outcome === 'failure' && e.details['via'] === 'onvif';
+    const events = await auditEvents(replayed, expired, served, failedLogin);
+    assert.ok(events.some(replayed), 'replay audited');
+    assert.ok(events.some(expired), 'stale Created audited');
+    assert.ok(events.some(served), 'the accepted request audited with its user');
+    assert.ok(events.some(failedLogin), 'the replay counted as a failed ONVIF login');
   });
 
   test('permissions: a viewer cannot list users; an administrator gets names and levels; user changes are refused as managed in Vigil', async () => {
@@ -138,6 +149,10 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
     assert.match(wrongType.text, /env:Sender/);
     const textXml = await post('device', envelope(`<GetSystemDateAndTime xmlns="${DEVICE_NS}"/>`), 'text/xml; charset=utf-8');
     assert.equal(textXml.status, 200);
+    const refusals = ['ter:WellFormed', 'too-large', 'malformed'];
+    const events = await auditEvents(...refusals.map((r) => (e: AuditRow): boolean => e.action === 'onvif.request' && e.details['reason'] === r));
+    const reasons = events.filter((e) => e.action === 'onvif.request').map((e) => e.details['reason']);
+    for (const r of refusals) assert.ok(reasons.includes(r), `refusal ${r} audited: ${reasons.join(', ')}`);
   });
 
   test('CAM-T-auth-4: wrong ONVIF passwords are NotAuthorized and lock the account for the web login too', async () => {
@@ -150,7 +165,7 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
     assert.equal(right.status, 400, 'locked: the right password is refused on ONVIF');
     const web = await admin.anonymous().post<{ error: { code: string } }>('/api/v1/auth/login', { username: VIEWER.username, password: VIEWER.password });
     assert.equal(web.body.error.code, 'VIGIL_AUTH_LOCKED');
-    const events = await auditEvents();
-    assert.ok(events.some((e) => e.action === 'auth.lockout' && e.target === `user:${VIEWER.username}`));
+    const lockout = (e: AuditRow): boolean => e.action === 'auth.lockout' && e.target === `user:${VIEWER.username}`;
+    assert.ok((await auditEvents(lockout)).some(lockout));
   });
 });

@@ -20,25 +20,29 @@ function sendSoap(reply: FastifyReply, status: number, xml: string): FastifyRepl
   return reply.status(status).type(SOAP_CONTENT_TYPE).send(xml);
 }
 
-function asFault(err: FastifyError | Error): SoapFault {
-  if (isVigilError(err, 'VIGIL_SETUP_REQUIRED')) return new SoapFault('Receiver', 'ter:Action', 'The device is not set up yet');
-  if (isVigilError(err, 'VIGIL_RATE_LIMITED') || (err as FastifyError).statusCode === 429) return new SoapFault('Receiver', 'ter:Action', 'Too many requests; try again later');
-  const status = (err as FastifyError).statusCode;
-  if (status === 413) return new SoapFault('Sender', 'ter:WellFormed', `Request larger than ${SOAP_MAX_BYTES} bytes`);
-  if (status === 415) return new SoapFault('Sender', 'ter:WellFormed', 'Content type must be application/soap+xml or text/xml');
-  if (status !== undefined && status >= 400 && status < 500) return new SoapFault('Sender', 'ter:WellFormed', 'Malformed request');
-  return new SoapFault('Receiver', 'ter:Action', 'Internal error');
+/** Errors raised before the ONVIF service saw the request, as a fault and its HTTP status. */
+function asFault(err: FastifyError | Error): { fault: SoapFault; status: number; reason: string } {
+  if (isVigilError(err, 'VIGIL_SETUP_REQUIRED')) return { fault: new SoapFault('Receiver', 'ter:Action', 'The device is not set up yet'), status: 503, reason: 'setup-required' };
+  const status = isVigilError(err) ? err.status : (err as FastifyError).statusCode;
+  if (status === 429) return { fault: new SoapFault('Receiver', 'ter:Action', 'Too many requests; try again later'), status: 429, reason: 'rate-limited' };
+  if (status === 413) return { fault: new SoapFault('Sender', 'ter:WellFormed', `Request larger than ${SOAP_MAX_BYTES} bytes`), status: 400, reason: 'too-large' };
+  if (status === 415) return { fault: new SoapFault('Sender', 'ter:WellFormed', 'Content type must be application/soap+xml or text/xml'), status: 400, reason: 'media-type' };
+  if (status !== undefined && status >= 400 && status < 500) return { fault: new SoapFault('Sender', 'ter:WellFormed', 'Malformed request'), status: 400, reason: 'malformed' };
+  return { fault: new SoapFault('Receiver', 'ter:Action', 'Internal error'), status: 500, reason: 'internal' };
 }
 
 export function onvifRoutes(onvif: OnvifService): (app: FastifyInstance, deps: RouteDeps) => Promise<void> {
-  return async (app, { config }) => {
+  return async (app, { config, services }) => {
     // Encapsulated: these parsers and this error handler apply to the ONVIF routes only.
     app.addContentTypeParser(['application/soap+xml', 'text/xml'], { parseAs: 'string', bodyLimit: SOAP_MAX_BYTES }, (_request, body, done) => done(null, body));
     app.setErrorHandler((err: FastifyError | Error, request, reply) => {
-      const f = asFault(err);
-      if (f.httpStatus >= 500) request.log.error({ err }, 'ONVIF request failed');
-      if (f.subcode === 'ter:Action' && (err as FastifyError).statusCode === 429) reply.header('retry-after', '60');
-      return sendSoap(reply, f.httpStatus, soapFaultXml(f));
+      const { fault, status, reason } = asFault(err);
+      if (status >= 500 && status !== 503) request.log.error({ err }, 'ONVIF request failed');
+      if (status === 429) reply.header('retry-after', '60');
+      // Refused before the service saw it: audited here, so every ONVIF request leaves a trace.
+      const target = request.url.startsWith(ONVIF_PATHS.media) ? 'onvif:media' : 'onvif:device';
+      services.audit.record({ category: 'video', action: 'onvif.request', actor: 'anonymous', source: request.ip, target, outcome: 'failure', details: { reason } });
+      return sendSoap(reply, status, soapFaultXml(fault));
     });
     const limit = { max: config.security.authRateLimitPerMinute, timeWindow: 60_000 };
     for (const endpoint of ['device', 'media'] as const satisfies readonly OnvifEndpoint[]) {
