@@ -20,6 +20,7 @@ import { AlarmService } from '../alarms/alarm-service.ts';
 import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
 import { CameraService } from '../video/cameras/camera-service.ts';
+import { prepareEvidenceExport } from '../video/export/evidence-export.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
 import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
@@ -174,6 +175,12 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
     devicePublicKeyPem: runtime.signer.publicKeyPem,
     verifyAudit: runtime.verifyAudit,
     exportAudit: runtime.exportAudit,
+    exportEvidence: (request) => prepareEvidenceExport({
+      video: runtime.video,
+      signer: runtime.signer,
+      device: { name: runtime.config.deviceName, product: PRODUCT.model, version: PRODUCT.version },
+      now: () => runtime.clock.now(),
+    }, request),
   };
 }
 

@@ -10,6 +10,7 @@ import type { CameraService } from '../video/cameras/camera-service.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
+import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
   id: string;
@@ -33,6 +34,8 @@ export interface AppServices {
   devicePublicKeyPem: string;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
+  /** A signed evidence bundle of one camera's recordings, verified before the first byte. */
+  exportEvidence(request: EvidenceRequest): Promise<PreparedEvidence>;
   tls: { current(): DeviceTls; install(certPem: string, keyPem: string): Promise<DeviceTls> };
   /** The declared services as actually bound (ports resolved). */
   listening(): ListeningService[];

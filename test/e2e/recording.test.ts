@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { groupAccessUnits, splitAnnexB } from '../../src/video/rtp/annexb.ts';
 import { RtspAuthenticator, staticCredentialVerifier } from '../../src/video/rtsp/digest-server.ts';
 import { LiveVideoSource } from '../../src/video/rtsp/live-source.ts';
 import { RtspServer } from '../../src/video/rtsp/server.ts';
-import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { runVigil, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 
@@ -156,6 +157,64 @@ describe('recording from RTSP and RTSPS cameras (real process, real streams)', (
       assert.ok(events.body.events.some((e) => e.action === 'video.playback' && e.target === `camera:${id}` && e.outcome === 'success'));
     });
   }
+
+  test('NVR-5.2.7.1a/NVR-5.2.8.1b: a signed evidence export verifies offline with `vigil verify`; a flipped byte is named; scope and audit hold', async (t) => {
+    const ffprobe = requireTool('ffprobe', 'ffmpeg');
+    const id = cameras['secure'] ?? '';
+    const range = { from: '2020-01-01T00:00:00Z', to: '2040-01-01T00:00:00Z' };
+    const segments = (await admin.get<{ segments: Segment[] }>(`/api/v1/cameras/${id}/recordings?from=${range.from}&to=${range.to}`)).body.segments;
+    const from = segments[0]?.startedAt ?? '';
+    const to = new Date(Date.parse(segments[segments.length - 1]?.endedAt ?? '') + 1000).toISOString();
+    const exported = await admin.post('/api/v1/cameras/' + id + '/export', { from, to, reason: 'incident 2026-118: loading dock' });
+    assert.equal(exported.status, 200, exported.text.slice(0, 300));
+    assert.equal(exported.headers['content-type'], 'application/zip');
+    assert.match(String(exported.headers['content-disposition']), /^attachment; filename="vigil-evidence-\d{8}T\d{6}Z-[0-9a-f]{8}\.zip"$/);
+    const bundle = path.join(work, 'evidence.zip');
+    writeFileSync(bundle, exported.raw);
+    const key = path.join(work, 'device-signing-key.pem');
+    writeFileSync(key, (await admin.get<{ publicKeyPem: string }>('/api/v1/audit/status')).body.publicKeyPem);
+
+    const out = path.join(work, 'evidence-clips');
+    const verified = await runVigil(['verify', bundle, '--public-key', key, '--extract', out]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /bundle OK: \d+ files and \d+ recorded segments verified/);
+    assert.match(verified.stdout, /reason: incident 2026-118: loading dock/);
+    const clips = readdirSync(out);
+    assert.ok(clips.length >= 1);
+    const probe = await runTool(ffprobe, ['-v', 'error', '-count_frames', '-show_streams', '-of', 'json', path.join(out, clips[0] ?? '')]);
+    assert.equal(probe.code, 0, probe.stderr);
+    const stream = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width: number; nb_read_frames: string }> }).streams[0];
+    assert.equal(stream?.codec_name, 'h264');
+    assert.equal(stream?.width, 1920);
+    t.diagnostic(`bundle ${exported.raw.length} bytes, ${clips.length} clip(s), ${stream?.nb_read_frames} frames; ${verified.stdout.trim().split('\n').at(-1)}`);
+
+    // One flipped byte in the middle of the archive (inside the clip): named by file.
+    const flipped = Buffer.from(exported.raw);
+    const at = Math.floor(flipped.length / 2);
+    flipped[at] = (flipped[at] as number) ^ 0x01;
+    writeFileSync(bundle, flipped);
+    const failed = await runVigil(['verify', bundle, '--public-key', key]);
+    assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+    assert.match(failed.stdout, /^FAIL clips\/01-\d{8}T\d{6}Z\.mp4: SHA-256 does not match the signed manifest \(file changed\)$/m);
+
+    // Audited with who, why and the bundle's hash.
+    const events = await admin.get<{ events: Array<{ action: string; target: string; outcome: string; details: Record<string, unknown> }> }>('/api/v1/audit/events?category=video&limit=200');
+    const audit = events.body.events.find((e) => e.action === 'video.export' && e.outcome === 'success');
+    assert.equal(audit?.target, `camera:${id}`);
+    assert.equal(audit?.details['sha256'], createHash('sha256').update(exported.raw).digest('hex'));
+    assert.equal(audit?.details['reason'], 'incident 2026-118: loading dock');
+
+    // An operator scoped to the other camera cannot export this one.
+    const operator = { username: 'plain-operator', password: 'Initial-Pass-6262' };
+    assert.equal((await admin.post('/api/v1/users', { ...operator, grants: [{ role: 'operator', scopeKind: 'camera', scopeId: cameras['plain'] }] })).status, 201);
+    const api = admin.anonymous();
+    api.csrfToken = (await api.post<{ csrfToken: string }>('/api/v1/auth/login', operator)).body.csrfToken;
+    api.csrfToken = (await api.post<{ csrfToken: string }>('/api/v1/auth/password', { currentPassword: operator.password, newPassword: 'Own-Pass-Operator-88' })).body.csrfToken;
+    assert.equal((await api.post(`/api/v1/cameras/${id}/export`, { from, to })).status, 403);
+    const own = await api.post(`/api/v1/cameras/${cameras['plain']}/export`, { from: range.from, to: new Date(Date.parse(range.from) + 3_600_000).toISOString() });
+    assert.equal(own.status, 404, 'allowed, but nothing recorded in that hour');
+    assert.equal((await api.post(`/api/v1/cameras/${cameras['plain']}/export`, { from, to, password: 'short' })).status, 400);
+  });
 
   test('NVR-5.1.2.1b: the volumes hold no readable video: no MP4 boxes, no SPS, no start codes', () => {
     const files: string[] = [];

@@ -1,7 +1,9 @@
 // Cameras and their recordings (NVR-5.2.4.1a: credentials write-only; per-camera permissions
 // enforced by the one access gate, NVR-5.4.3.1a; every change audited by the service).
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { isVigilError } from '../../core/errors.ts';
 import { scopedIds } from '../../identity/permissions.ts';
 import { RECORDING_MODES } from '../../video/cameras/camera-service.ts';
 import { access } from '../access.ts';
@@ -9,6 +11,8 @@ import { ErrorBody } from '../errors.ts';
 import type { RouteDeps } from '../services.ts';
 import { Empty, Ok, actorOf, principalOf, requestContext } from './common.ts';
 import { playbackClip, type Clip } from '../../video/playback.ts';
+import type { PreparedEvidence } from '../../video/export/evidence-export.ts';
+import { MIN_BUNDLE_PASSWORD_LENGTH } from '../../video/export/evidence-format.ts';
 
 const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const Window = Type.Object(
@@ -61,6 +65,15 @@ const Camera = Type.Object({
 });
 const RangeQuery = Type.Object(
   { from: Type.String({ format: 'date-time' }), to: Type.String({ format: 'date-time' }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) },
+  { additionalProperties: false },
+);
+const ExportBody = Type.Object(
+  {
+    from: Type.String({ format: 'date-time' }),
+    to: Type.String({ format: 'date-time' }),
+    password: Type.Optional(Type.String({ minLength: MIN_BUNDLE_PASSWORD_LENGTH, maxLength: 256 })),
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  },
   { additionalProperties: false },
 );
 const Segment = Type.Object({
@@ -151,6 +164,43 @@ export async function cameraRoutes(app: FastifyInstance, { services }: RouteDeps
       .header('x-vigil-clip-start', new Date(clip.startedAt).toISOString())
       .header('x-vigil-clip-end', new Date(clip.endedAt).toISOString())
       .send(Buffer.concat(clip.parts));
+  });
+
+  // NVR-5.2.7.1a: a signed evidence bundle, streamed (the plain video never touches the disk);
+  // the export, with who, what range, why and the bundle's SHA-256, is audited when it ends.
+  app.post<{ Params: Static<typeof CameraId>; Body: Static<typeof ExportBody> }>('/api/v1/cameras/:id/export', {
+    config: { access: access.permission('camera.export', cameraScope) },
+    schema: { params: CameraId, body: ExportBody, response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...Errors } },
+  }, async (request, reply) => {
+    const camera = await cameras.get(request.params.id);
+    const { from, to, password, reason } = request.body;
+    const audit = { category: 'video' as const, action: 'video.export', actor: actorOf(request), source: request.ip, target: `camera:${camera.id}` };
+    const details = { from, to, reason: reason ?? null, encrypted: password !== undefined };
+    let prepared: PreparedEvidence;
+    try {
+      prepared = await services.exportEvidence({
+        camera: { id: camera.id, name: camera.name }, from: Date.parse(from), to: Date.parse(to), exportedBy: actorOf(request),
+        ...(password === undefined ? {} : { password }), ...(reason === undefined ? {} : { reason }),
+      });
+    } catch (err) {
+      services.audit.record({ ...audit, outcome: 'failure', details: { ...details, error: isVigilError(err) ? err.code : 'VIGIL_INTERNAL' } });
+      throw err;
+    }
+    const body = async function* (): AsyncGenerator<Uint8Array> {
+      try {
+        yield* prepared.stream();
+      } catch (err) {
+        services.audit.record({ ...audit, outcome: 'failure', details: { ...details, exportId: prepared.exportId, error: isVigilError(err) ? err.code : 'VIGIL_INTERNAL' } });
+        throw err;
+      }
+      services.audit.record({ ...audit, outcome: 'success', details: { ...details, ...prepared.summary() } });
+    };
+    return reply
+      .header('content-type', password === undefined ? 'application/zip' : 'application/octet-stream')
+      .header('content-disposition', `attachment; filename="${prepared.filename}"`)
+      .header('x-vigil-export-id', prepared.exportId)
+      .header('x-vigil-export-estimated-bytes', String(prepared.estimatedBytes))
+      .send(Readable.from(body()));
   });
 
   app.post<{ Params: Static<typeof CameraId> }>('/api/v1/cameras/:id/verify', {

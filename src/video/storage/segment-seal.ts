@@ -3,13 +3,11 @@
 // an edited row, a removed or a reordered segment is detected and named.
 import { verifySignature, type DeviceSigner } from '../../crypto/signer.ts';
 import type { SegmentRow } from './catalog.ts';
+import { segmentSignedText, type SignedSegmentFields } from './segment-signed-text.ts';
 
-/** The fields the signature covers, in a fixed order. */
-export function signedPayload(row: Pick<SegmentRow, 'id' | 'camera_id' | 'seq' | 'started_at' | 'ended_at' | 'fragments' | 'bytes' | 'hash' | 'prev_hash'>): Buffer {
-  return Buffer.from(
-    JSON.stringify(['vigil.segment.v1', row.id, row.camera_id, row.seq, row.started_at, row.ended_at, row.fragments, row.bytes, row.hash, row.prev_hash]),
-    'utf8',
-  );
+/** The fields the signature covers, in a fixed order (segment-signed-text.ts). */
+export function signedPayload(row: SignedSegmentFields): Buffer {
+  return Buffer.from(segmentSignedText(row), 'utf8');
 }
 
 export function signRow(row: SegmentRow, signer: DeviceSigner): { signature: string; key_id: string } {
