@@ -235,7 +235,9 @@ export async function startService(config: Config): Promise<RunningService> {
     });
     let listening: ListeningService[] = [];
     let origin = '';
-    let urlHost = '';
+    // The host as it appears in a URL (IPv6 literals in brackets): the origin and the stream URL.
+    const urlHost = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    const streamUrl = (scheme: 'rtsps' | 'rtsp', port: number): string => `${scheme}://${urlHost}:${port}${STREAM_PATH}`;
     const services: AppServices = {
       ...appServicesOf(runtime),
       tls: {
@@ -252,14 +254,12 @@ export async function startService(config: Config): Promise<RunningService> {
       origin: () => origin,
       ...(config.camera.enabled ? { onvif: onvifServiceOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');
-        return port === undefined ? undefined : { uri: `rtsps://${urlHost}:${port}${STREAM_PATH}`, fixedPort: config.camera.rtspsPort !== 0 };
+        return port === undefined ? undefined : { uri: streamUrl('rtsps', port), fixedPort: config.camera.rtspsPort !== 0 };
       }) } : {}),
     };
     const app = await buildApp({ config, logger, services, https: tlsServerOptions(tls) });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const bound = new URL(address);
-    // The host as it appears in a URL (IPv6 literals in brackets).
-    urlHost = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     origin = `https://${urlHost}:${bound.port}`;
     const boundPorts = new Map<string, number>([['https-api', Number(bound.port)]]);
     if (config.http.plainHttp === 'redirect') {
@@ -284,7 +284,7 @@ export async function startService(config: Config): Promise<RunningService> {
       camera = await startCameraRole({ config: config.camera, host: config.http.host, deviceTls: tls, accounts: runtime.rtspAccounts, alarms, logger: logger.child({ component: 'camera' }), deviceName: config.deviceName });
       for (const [id, port] of camera.ports) {
         boundPorts.set(id, port);
-        console.log(`camera stream on ${id === 'camera-rtsps' ? 'rtsps' : 'rtsp'}://${urlHost}:${port}${STREAM_PATH}`);
+        console.log(`camera stream on ${streamUrl(id === 'camera-rtsps' ? 'rtsps' : 'rtsp', port)}`);
       }
     }
     if (config.devices.mtlsEnabled) {
