@@ -5,6 +5,7 @@ import path from 'node:path';
 import { VigilError, asError } from '../core/errors.ts';
 import { runCredentialsCheck } from './check-credentials.ts';
 import { runDeclarationsCheck } from './check-declarations.ts';
+import { runOnvifCheck } from './check-onvif.ts';
 import { runPortsCheck } from './check-ports.ts';
 import { runRtspCheck } from './check-rtsp.ts';
 import { runSbomCheck } from './check-sbom.ts';
@@ -59,6 +60,7 @@ const TITLES: Record<CheckId, string> = {
   web: 'Web security headers, anonymous access, reflected input, CSRF',
   credentials: 'Default credentials, user enumeration, session, logout, lockout',
   rtsp: 'RTSP(S): anonymous DESCRIBE, offered schemes, Digest replay, bounded fuzz',
+  onvif: 'ONVIF: anonymous GetDeviceInformation, UsernameToken replay',
   'update-package': 'Update package: entropy map, containers, secrets and endpoints inside',
   sbom: 'Known vulnerabilities of the SBOM components against an offline advisory list',
   declarations: 'Hardware and documentation clauses (manual, with the evidence asked for)',
@@ -71,16 +73,18 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   web: runWebCheck,
   credentials: runCredentialsCheck,
   rtsp: runRtspCheck,
+  onvif: runOnvifCheck,
   'update-package': runUpdatePackageCheck,
   sbom: runSbomCheck,
   declarations: runDeclarationsCheck,
 };
 
 /**
- * Ports first (later checks use what it found); RTSP before credentials (its replay probe needs
- * the account unlocked); the lockout probe is the last act on the network; offline files after.
+ * Ports first (later checks use what it found); RTSP and ONVIF before credentials (their replay
+ * probes need the account unlocked); the lockout probe is the last act on the network; offline
+ * files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'credentials', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {

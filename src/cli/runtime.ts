@@ -26,6 +26,8 @@ import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
 import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { STREAM_PATH, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
+import { OnvifAccounts } from '../camera/onvif/onvif-accounts.ts';
+import { OnvifService } from '../camera/onvif/onvif-service.ts';
 import { acquireServiceLock } from './service-lock.ts';
 import { DeviceRepository } from '../device/device-repository.ts';
 import { DeviceEventRepository } from '../device/device-event-repository.ts';
@@ -59,6 +61,7 @@ export interface Runtime {
   video: VideoStore;
   access: AccessPlatform;
   rtspAccounts: RtspAccounts;
+  onvifAccounts: OnvifAccounts;
   backup: BackupService;
   devices: DeviceRegistry;
   enrolment: DeviceEnrolment;
@@ -119,6 +122,8 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     const credentialSets = new PublishedCredentialSets(clock);
     const rtspAccounts = new RtspAccounts({ db: store.db, keyring, identity });
     rtspAccounts.install();
+    const onvifAccounts = new OnvifAccounts({ db: store.db, keyring, identity, clock });
+    await onvifAccounts.install(config.camera.enabled);
     const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir, maintenance: options.service === true });
     closers.push(() => video.close());
     const backup = new BackupService({ video, keyring, signer, audit, clock, deviceName: config.deviceName, mirrorCopies: config.video.mirrorCopies });
@@ -137,6 +142,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       video,
       access,
       rtspAccounts,
+      onvifAccounts,
       backup,
       devices,
       enrolment,
@@ -178,6 +184,22 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
   };
 }
 
+/** The camera role's ONVIF service (issue #9): the stream URI comes from the one place the RTSPS port is known. */
+function onvifServiceOf(runtime: Runtime, origin: () => string, stream: () => { uri: string; fixedPort: boolean } | undefined): OnvifService {
+  const c = runtime.config.camera;
+  return new OnvifService({
+    accounts: runtime.onvifAccounts,
+    identity: runtime.identity,
+    audit: runtime.audit,
+    clock: runtime.clock,
+    device: { manufacturer: PRODUCT.name, model: `${PRODUCT.name} software camera`, firmwareVersion: PRODUCT.version, serialNumber: runtime.signer.keyId, hardwareId: runtime.config.deviceName },
+    encoder: { width: c.width, height: c.height, fps: c.fps, bitrateKbps: c.bitrateKbps, gop: c.gop },
+    listenHost: runtime.config.http.host,
+    origin,
+    stream,
+  });
+}
+
 export interface RunningService {
   runtime: Runtime;
   app: FastifyInstance;
@@ -213,6 +235,9 @@ export async function startService(config: Config): Promise<RunningService> {
     });
     let listening: ListeningService[] = [];
     let origin = '';
+    // The host as it appears in a URL (IPv6 literals in brackets): the origin and the stream URL.
+    const urlHost = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+    const streamUrl = (scheme: 'rtsps' | 'rtsp', port: number): string => `${scheme}://${urlHost}:${port}${STREAM_PATH}`;
     const services: AppServices = {
       ...appServicesOf(runtime),
       tls: {
@@ -227,12 +252,14 @@ export async function startService(config: Config): Promise<RunningService> {
       },
       listening: () => listening,
       origin: () => origin,
+      ...(config.camera.enabled ? { onvif: onvifServiceOf(runtime, () => origin, () => {
+        const port = camera?.ports.get('camera-rtsps');
+        return port === undefined ? undefined : { uri: streamUrl('rtsps', port), fixedPort: config.camera.rtspsPort !== 0 };
+      }) } : {}),
     };
     const app = await buildApp({ config, logger, services, https: tlsServerOptions(tls) });
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const bound = new URL(address);
-    // The host as it appears in a URL (IPv6 literals in brackets).
-    const urlHost = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
     origin = `https://${urlHost}:${bound.port}`;
     const boundPorts = new Map<string, number>([['https-api', Number(bound.port)]]);
     if (config.http.plainHttp === 'redirect') {
@@ -257,7 +284,7 @@ export async function startService(config: Config): Promise<RunningService> {
       camera = await startCameraRole({ config: config.camera, host: config.http.host, deviceTls: tls, accounts: runtime.rtspAccounts, alarms, logger: logger.child({ component: 'camera' }), deviceName: config.deviceName });
       for (const [id, port] of camera.ports) {
         boundPorts.set(id, port);
-        console.log(`camera stream on ${id === 'camera-rtsps' ? 'rtsps' : 'rtsp'}://${urlHost}:${port}${STREAM_PATH}`);
+        console.log(`camera stream on ${streamUrl(id === 'camera-rtsps' ? 'rtsps' : 'rtsp', port)}`);
       }
     }
     if (config.devices.mtlsEnabled) {

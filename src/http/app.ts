@@ -17,6 +17,7 @@ import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { systemRoutes } from './routes/system.ts';
+import { onvifRoutes } from './routes/onvif.ts';
 import { webUiRoutes } from './web.ts';
 
 export interface BuildAppOptions {
@@ -102,6 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(cameraRoutes, routeOptions);
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
+  if (services.onvif !== undefined) await app.register(onvifRoutes(services.onvif), routeOptions);
   await app.register(webUiRoutes, routeOptions);
   for (const extra of options.extraRoutes ?? []) await app.register(extra);
   await app.ready();

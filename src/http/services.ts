@@ -9,6 +9,7 @@ import type { IdentityService } from '../identity/identity-service.ts';
 import type { CameraService } from '../video/cameras/camera-service.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
+import type { OnvifService } from '../camera/onvif/onvif-service.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
@@ -40,6 +41,8 @@ export interface AppServices {
   listening(): ListeningService[];
   /** https://host:port as clients reach it: WebAuthn's expected origin. */
   origin(): string;
+  /** The camera role's ONVIF service; its routes exist only when this is set (camera.enabled). */
+  onvif?: OnvifService;
 }
 
 export interface RouteDeps {

@@ -107,6 +107,19 @@ export class IdentityService {
     else await this.#lockout.recordFailure(user, key, ctx);
   }
 
+  /**
+   * Checks a password received by another protocol (ONVIF PasswordText over TLS) with the normal
+   * password hash; unknown and disabled users cost the same work (NVR-5.4.1.1b). Does not record
+   * the outcome: the caller reports it with externalLoginResult.
+   */
+  async verifyExternalPassword(rawUsername: string, password: string): Promise<boolean> {
+    const username = canonicalUsername(rawUsername);
+    const user = username === null ? undefined : await this.#core.repos.users.findByUsername(username);
+    if (user === undefined) return this.#core.hasher.verifyDummy(password);
+    const ok = await this.#core.hasher.verify(password, user.password_hash);
+    return ok && user.disabled !== 1;
+  }
+
   /** Does the account hold `permission` (any scope)? For protocols without sessions. */
   async userHasPermission(rawUsername: string, permission: Permission, resource?: ResourceScope): Promise<boolean> {
     const username = canonicalUsername(rawUsername);

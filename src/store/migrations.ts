@@ -11,6 +11,7 @@ import * as m004 from './migrations/004_cameras.ts';
 import * as m005 from './migrations/005_access.ts';
 import * as m006 from './migrations/006_camera.ts';
 import * as m007 from './migrations/007_devices.ts';
+import * as m008 from './migrations/008_onvif.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '005_access': m005,
   '006_camera': m006,
   '007_devices': m007,
+  '008_onvif': m008,
 };
 
 class ListedMigrations implements MigrationProvider {

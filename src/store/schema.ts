@@ -336,6 +336,13 @@ export interface RtspDigestCredentialsTable {
   updated_at: number;
 }
 
+/** Sealed password of an account for ONVIF WS-Security PasswordDigest (008). */
+export interface OnvifCredentialsTable {
+  user_id: string;
+  sealed_password: Buffer;
+  updated_at: number;
+}
+
 /** A device of the site enrolled with the device CA (007): ACS-5.1.1.11, one row per identity. */
 export interface DevicesTable {
   /** The identity in the certificate's SAN URI urn:vigil:device:<id>. */
@@ -437,6 +444,7 @@ export interface Database {
   access_presence: AccessPresenceTable;
   access_events: AccessEventsTable;
   rtsp_digest_credentials: RtspDigestCredentialsTable;
+  onvif_credentials: OnvifCredentialsTable;
   devices: DevicesTable;
   device_enrolment_tokens: DeviceEnrolmentTokensTable;
   device_revocations: DeviceRevocationsTable;

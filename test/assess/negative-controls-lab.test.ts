@@ -9,6 +9,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { AssessReport } from '../../src/assess/report.ts';
 import { weakRtspCamera } from './weak-rtsp.ts';
+import { weakOnvifDevice } from './weak-onvif.ts';
 import { assessor, finding, tempDirs } from './harness.ts';
 
 const tempDir = tempDirs('vigil-assess-lab-');
@@ -84,6 +85,38 @@ describe('negative controls of the lab checks', () => {
       assert.equal(clause(report, 'CAM-T-priv-3'), 'fail');
     } finally {
       await cam.close();
+    }
+  });
+
+  test('a weak ONVIF device: a UsernameToken replay is accepted (CAM-T-auth-1 fails); anonymous device information fails too', async () => {
+    const host = '127.0.0.92';
+    const user = { username: 'operator', password: 'Onvif-Pass-1234' };
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'creds.json'), JSON.stringify(user));
+    for (const anonymous of [false, true]) {
+      const device = await weakOnvifDevice(host, user, { anonymous });
+      try {
+        const report = await assess(host, device.port, ['onvif'], { credentialsFile: path.join(dir, 'creds.json') });
+        assert.equal(finding(report, 'onvif.discovery').status, 'pass');
+        const replay = finding(report, 'onvif.replay');
+        assert.equal(replay.status, 'fail', replay.evidence);
+        assert.match(replay.evidence, /accepted once \(HTTP 200\), the same request replayed → HTTP 200 \(replay accepted\)/);
+        const open = finding(report, 'onvif.anonymous');
+        assert.equal(open.status, anonymous ? 'fail' : 'pass', open.evidence);
+        assert.equal(clause(report, 'CAM-T-auth-1'), 'fail');
+        assert.ok(!JSON.stringify(report).includes(user.password), 'the password never appears in the report');
+      } finally {
+        await device.close();
+      }
+    }
+    // Without an account the replay is not judged: manual, said so.
+    const device = await weakOnvifDevice(host, user, { anonymous: false });
+    try {
+      const report = await assess(host, device.port, ['onvif']);
+      assert.equal(finding(report, 'onvif.replay').status, 'manual');
+      assert.match(finding(report, 'onvif.replay').evidence, /needs an account/);
+    } finally {
+      await device.close();
     }
   });
 

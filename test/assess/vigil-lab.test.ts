@@ -1,6 +1,7 @@
 // The lab checks against a real Vigil (issue #7): the camera role serving RTSPS with Digest
-// (SHA-256, MD5 for legacy clients), an update package made by Vigil's own tooling, and the SBOM
-// this installation ships — assessed through the CLI at level 3, intrusive, as a lab would.
+// (SHA-256, MD5 for legacy clients) and ONVIF with WS-Security UsernameToken, an update package
+// made by Vigil's own tooling, and the SBOM this installation ships — assessed through the CLI
+// at level 3, intrusive, as a lab would.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ const HOST = '127.0.0.90';
 const ADMIN = { username: 'lab-admin', password: 'Harbour-Lantern-42' };
 const VIEWER = { username: 'lab-viewer', first: 'Granite-Meadow-58', password: 'Granite-Meadow-59x' };
 
-describe('vigil assess rtsp, update-package and sbom against a real Vigil camera (level 3, intrusive)', () => {
+describe('vigil assess rtsp, onvif, update-package and sbom against a real Vigil camera (level 3, intrusive)', () => {
   let vigil: VigilProcess;
   let dir: string;
   let run: { code: number | null; stdout: string; stderr: string };
@@ -61,7 +62,7 @@ describe('vigil assess rtsp, update-package and sbom against a real Vigil camera
     const advisories: Record<string, unknown[]> = {};
     for (const c of sbom.components.slice(0, 5)) advisories[c.group === undefined ? c.name : `${c.group}/${c.name}`] = [{ id: `TEST-${c.name}`, severity: 'critical', vulnerable_versions: `<${c.version.split('.')[0] ?? '0'}.0.0-0 || >99.0.0`, cvss: { score: 9.8 } }];
     writeFileSync(path.join(dir, 'advisories.json'), JSON.stringify(advisories));
-    run = await runVigil(['assess', HOST, '--port', String(vigil.port), '--profile', 'camera', '--level', '3', '--intrusive', '--only', 'rtsp,update-package,sbom',
+    run = await runVigil(['assess', HOST, '--port', String(vigil.port), '--profile', 'camera', '--level', '3', '--intrusive', '--only', 'rtsp,onvif,update-package,sbom',
       '--credentials', path.join(dir, 'creds.json'), '--ca', path.join(dir, 'ca.pem'), '--update-package', pkg, '--advisories', path.join(dir, 'advisories.json'),
       '--fuzz-cases', '300', '--format', 'json', '--out', path.join(dir, 'out')], { timeoutMs: 600_000 });
     report = JSON.parse(readFileSync(path.join(dir, 'out', 'assess-report.json'), 'utf8')) as AssessReport;
@@ -86,6 +87,13 @@ describe('vigil assess rtsp, update-package and sbom against a real Vigil camera
     assert.match(f('rtsp.fuzz').evidence, /300 cases in 12 batches.*a fresh OPTIONS was answered after every batch/);
   });
 
+  test('onvif: the camera role answers SOAP; anonymous GetDeviceInformation is NotAuthorized; a replayed UsernameToken is refused (CAM-T-auth-1)', () => {
+    assert.match(f('onvif.discovery').evidence, /GetSystemDateAndTime → HTTP 200/);
+    for (const id of ['onvif.anonymous', 'onvif.replay']) assert.equal(f(id).status, 'pass', `${id}: ${f(id).evidence}`);
+    assert.match(f('onvif.anonymous').evidence, /refused: HTTP 400 env:Sender\/ter:NotAuthorized/);
+    assert.match(f('onvif.replay').evidence, /accepted once \(HTTP 200\), the same request replayed → HTTP 400 env:Sender\/ter:NotAuthorized/);
+  });
+
   test('update-package: the package from `vigil update build` is encrypted throughout and holds no secret', () => {
     assert.equal(f('update-package.entropy').status, 'pass', f('update-package.entropy').evidence);
     assert.equal(f('update-package.secrets').status, 'pass', f('update-package.secrets').evidence);
@@ -105,6 +113,6 @@ describe('vigil assess rtsp, update-package and sbom against a real Vigil camera
     assert.equal(status('CAM-T-sys-7'), 'pass');
     for (const id of ['CAM-T-com-4', 'CAM-T-auth-1', 'CAM-T-sys-3..6', 'CAM-T-sys-1', 'CAM-T-priv-3']) assert.equal(status(id), 'manual', id);
     for (const c of report.clauses) if (c.status === 'pass') assert.ok(c.findings.length > 0, c.id);
-    assert.equal(run.code, 1, 'level 3 of the camera standard is not reached by three checks');
+    assert.equal(run.code, 1, 'level 3 of the camera standard is not reached by four checks');
   });
 });
