@@ -21,6 +21,7 @@ import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
 import { CameraService } from '../video/cameras/camera-service.ts';
 import { prepareEvidenceExport } from '../video/export/evidence-export.ts';
+import { LiveHub } from '../video/live/live-hub.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
 import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
@@ -59,6 +60,8 @@ export interface Runtime {
   identity: IdentityService;
   cameras: CameraService;
   video: VideoStore;
+  /** Live fan-out of every recorded camera (MSE over WSS). */
+  live: LiveHub;
   access: AccessPlatform;
   rtspAccounts: RtspAccounts;
   onvifAccounts: OnvifAccounts;
@@ -140,6 +143,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       identity,
       cameras,
       video,
+      live: new LiveHub(),
       access,
       rtspAccounts,
       onvifAccounts,
@@ -171,6 +175,7 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
     alarms: runtime.alarms,
     cameras: runtime.cameras,
     video: runtime.video,
+    live: runtime.live,
     access: runtime.access,
     devicePublicKeyPem: runtime.signer.publicKeyPem,
     verifyAudit: runtime.verifyAudit,
@@ -308,7 +313,7 @@ export async function startService(config: Config): Promise<RunningService> {
       const l = s.listen(config);
       return l === null ? [] : [{ id: s.id, protocol: s.protocol, host: l.host, port: boundPorts.get(s.id) ?? l.port, application: s.application, authentication: s.authentication }];
     });
-    recorder = new RecorderService({ cameras: runtime.cameras, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'recorder' }), config: config.video });
+    recorder = new RecorderService({ cameras: runtime.cameras, video: runtime.video, live: runtime.live, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'recorder' }), config: config.video });
     await recorder.start();
     if (config.backup.schedule.enabled) {
       const s = config.backup.schedule;

@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
 import type { Logger } from '../core/logger.ts';
 import type { Config } from '../core/config.ts';
 import { installAccessGate, requireRouteDeclarations } from './access.ts';
@@ -17,6 +18,7 @@ import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
 import { systemRoutes } from './routes/system.ts';
+import { LIVE_MAX_CLIENT_MESSAGE, liveRoutes } from './routes/live.ts';
 import { onvifRoutes } from './routes/onvif.ts';
 import { webUiRoutes } from './web.ts';
 
@@ -75,6 +77,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
+  await app.register(fastifyWebsocket, { options: { maxPayload: LIVE_MAX_CLIENT_MESSAGE } });
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'Vigil API', version: services.product.version, description: 'Vigil HTTPS API. Every route requires authentication unless marked otherwise.' },
@@ -101,6 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(auditRoutes, routeOptions);
   await app.register(alarmRoutes, routeOptions);
   await app.register(cameraRoutes, routeOptions);
+  await app.register(liveRoutes, routeOptions);
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
   if (services.onvif !== undefined) await app.register(onvifRoutes(services.onvif), routeOptions);

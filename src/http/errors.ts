@@ -1,7 +1,8 @@
 // The one error handler: maps every error to `{ error: { code, message } }` with a stable code.
 // Unknown errors become VIGIL_INTERNAL with no internals in the body (ACS-5.2.1.7); the full
 // error goes to the log only.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { VigilError } from '../core/errors.ts';
 
@@ -23,6 +24,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     };
     if (mapped.details !== undefined) body.error.details = { ...mapped.details };
     if (mapped.code === 'VIGIL_RATE_LIMITED') reply.header('retry-after', '60');
+    if (isWebSocketUpgrade(request)) return refuseUpgrade(request, reply, mapped.status, body);
     return reply.status(mapped.status).type('application/json').send(body);
   });
 
@@ -44,4 +46,21 @@ function toVigilError(err: FastifyError | VigilError | Error): VigilError {
     return new VigilError('VIGIL_VALIDATION', fe.message);
   }
   return new VigilError('VIGIL_INTERNAL', 'internal error');
+}
+
+function isWebSocketUpgrade(request: FastifyRequest): boolean {
+  return String(request.headers.upgrade ?? '').toLowerCase() === 'websocket';
+}
+
+/**
+ * A refused WebSocket handshake (401/403 from the access gate): written to the socket and ended
+ * gracefully, because the WebSocket plugin destroys an upgrade socket once a normal reply has
+ * finished — before TLS has flushed it, so the client saw a reset instead of the status.
+ */
+function refuseUpgrade(request: FastifyRequest, reply: FastifyReply, status: number, body: object): void {
+  const json = JSON.stringify(body);
+  reply.hijack();
+  request.raw.socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${json}`,
+  );
 }

@@ -9,6 +9,7 @@ import type { IdentityService } from '../identity/identity-service.ts';
 import type { CameraService } from '../video/cameras/camera-service.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
+import type { LiveHub } from '../video/live/live-hub.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
@@ -29,6 +30,7 @@ export interface AppServices {
   alarms: AlarmService;
   cameras: CameraService;
   video: VideoStore;
+  live: LiveHub;
   access: AccessPlatform;
   /** Ed25519 public key of the device: verifies audit checkpoints and exports offline. */
   devicePublicKeyPem: string;

@@ -5,10 +5,11 @@
 // ACS-5.1.2.1/2 (mobile code integrity: SRI + manifest, modified file refused and alarmed),
 // ACS-5.2.2.10 (system information), NVR-5.4.1.2a (TOTP), NVR-5.4.3.1b (idle timeout),
 // CAM-T-auth-5 (roles: hidden in the UI and refused by the API).
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,36 @@ interface WebManifest { files: Record<string, { sha256: string; bytes: number }>
 
 const currentStep = (): number => Math.floor(Date.now() / STEP_MS);
 
+/**
+ * A WebSocket handshake: the HTTP status (101 when upgraded) and, when upgraded, the first text
+ * message (a refusal after the upgrade is a message and a close).
+ */
+async function websocketHandshake(vigil: VigilProcess, path: string, headers: Record<string, string>): Promise<{ status: number; first?: string }> {
+  const url = new URL(path, vigil.baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(url, {
+      ca: vigil.caPem,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
+    });
+    request.on('upgrade', (response, socket, head) => {
+      let data = Buffer.from(head);
+      const take = (): void => {
+        // RFC 6455 §5.2: an unmasked server text frame (opcode 1) with a 7-bit length.
+        if (data.length >= 2 && data.length >= 2 + ((data[1] ?? 0) & 0x7f)) {
+          socket.destroy();
+          resolve({ status: response.statusCode ?? 0, first: ((data[0] ?? 0) & 0x0f) === 1 ? data.subarray(2, 2 + ((data[1] ?? 0) & 0x7f)).toString('utf8') : '' });
+        }
+      };
+      socket.on('data', (d: Buffer) => { data = Buffer.concat([data, d]); take(); });
+      take();
+      setTimeout(() => { socket.destroy(); resolve({ status: response.statusCode ?? 0 }); }, 3000);
+    });
+    request.on('response', (response) => { response.resume(); resolve({ status: response.statusCode ?? 0 }); });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 type VideoState = { currentTime: number; readyState: number };
 /** Polls a <video> (CDP function calls: the page's CSP forbids string evaluation) until `ok`. */
 async function videoReaches(video: Locator, ok: (v: VideoState) => boolean, timeoutMs = 20_000): Promise<void> {
@@ -55,7 +86,9 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
   let lastStep = 0;
   let admin: ApiClient;
   let tamperedBundle = '';
-  const consoleErrors: Array<{ text: string; url: string }> = [];
+  /** Which test the browser was in when something went wrong. */
+  let currentTest = 'before';
+  const consoleErrors: Array<{ text: string; url: string; test: string }> = [];
   const failedRequests: string[] = [];
   const errorResponses: Array<{ status: number; url: string }> = [];
   const restore: Array<() => void> = [];
@@ -91,12 +124,16 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
       viewport: { width: 1280, height: 800 },
     });
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url }); });
-    page.on('pageerror', (e) => consoleErrors.push({ text: `pageerror: ${e.message}`, url: '' }));
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url, test: currentTest }); });
+    page.on('pageerror', (e) => consoleErrors.push({ text: `pageerror: ${e.message}`, url: '', test: currentTest }));
     page.on('requestfailed', (r) => failedRequests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
     page.on('response', (r) => { if (r.status() >= 400) errorResponses.push({ status: r.status(), url: r.url() }); });
     // A controllable clock for the idle-timeout test; it runs in real time until told otherwise.
     await page.clock.install();
+  });
+
+  beforeEach((t) => {
+    currentTest = t.name;
   });
 
   after(async () => {
@@ -237,11 +274,34 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     const cam = await admin.post<{ id: string }>('/api/v1/cameras', { name: 'Loading dock', url: `rtsp://127.0.0.1:${port}/live`, username: 'nvr', password: 'Dock-Camera-Secret-1' });
     assert.equal(cam.status, 201, cam.text);
     const started = Date.now();
-    for (let i = 0; i < 120; i++) {
-      const wait = started + i * 100 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      source.pushAccessUnit(units[i % units.length] ?? [], i * 9000);
-    }
+    const feeding = (async () => {
+      for (let i = 0; i < 120; i++) {
+        const wait = started + i * 100 - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        source.pushAccessUnit(units[i % units.length] ?? [], i * 9000);
+      }
+    })();
+
+    // Live view while it records: MSE over WSS, the <video> advances.
+    await page.getByRole('link', { name: 'Cameras' }).click();
+    await page.getByRole('button', { name: 'Live Loading dock' }).click();
+    await page.getByRole('heading', { name: 'Live: Loading dock' }).waitFor();
+    await videoReaches(page.locator('video[aria-label="Live video of Loading dock"]'), (v) => v.currentTime > 1);
+    assert.match(await page.getByTestId('live-status').innerText(), /^Live · \d+ fragments$/);
+    await shot('05a-live');
+    // The handshake is refused without a session, from another origin, and for an unknown camera.
+    const livePath = `/api/v1/cameras/${cam.body.id}/live`;
+    const session = `__Host-vigil_session=${admin.cookies.get('__Host-vigil_session') ?? ''}`;
+    assert.equal((await websocketHandshake(vigil, livePath, { origin: vigil.baseUrl })).status, 401);
+    const evil = await websocketHandshake(vigil, livePath, { origin: 'https://evil.example', cookie: session });
+    assert.match(evil.first ?? '', /"type":"end","reason":"live view is only served to this device's own web UI \(Origin mismatch\)"/);
+    const unknown = await websocketHandshake(vigil, '/api/v1/cameras/00000000-0000-4000-8000-000000000000/live', { origin: vigil.baseUrl, cookie: session });
+    assert.match(unknown.first ?? '', /"reason":"no such camera"/);
+    const own = await websocketHandshake(vigil, livePath, { origin: vigil.baseUrl, cookie: session });
+    assert.equal(own.status, 101);
+    assert.match(own.first ?? '', /^\{"type":"start","codec":"avc1\.[0-9a-f]{6}"\}$/);
+    await page.getByRole('button', { name: 'Back to cameras' }).click();
+    await feeding;
     assert.equal((await admin.request('PATCH', `/api/v1/cameras/${cam.body.id}`, { enabled: false })).status, 200);
     const everything = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
     let segments: Array<{ state: string; startedAt: string }> = [];
@@ -252,7 +312,6 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     }
     assert.ok(segments.length > 0 && segments.every((x) => x.state === 'complete'), JSON.stringify(segments));
 
-    await page.getByRole('link', { name: 'Cameras' }).click();
     await page.getByRole('heading', { name: 'Cameras' }).waitFor();
     await page.getByRole('cell', { name: 'Loading dock', exact: true }).waitFor();
     await shot('05-cameras');

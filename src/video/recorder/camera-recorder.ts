@@ -15,6 +15,7 @@ import { RtspStreamSupervisor } from '../rtsp/supervisor.ts';
 import type { VigilError } from '../../core/errors.ts';
 import type { SegmentWriter } from '../storage/segment-writer.ts';
 import type { VideoStore } from '../storage/video-store.ts';
+import { avcCodecString, type LiveHub } from '../live/live-hub.ts';
 
 export interface CameraSource {
   id: string;
@@ -35,6 +36,8 @@ export interface CameraRecorderOptions {
   logger: Logger;
   segmentSeconds: number;
   signalLossSeconds: number;
+  /** Live viewers get every fragment as it is made, before (and regardless of) the disk. */
+  live?: LiveHub;
 }
 
 const TIMESCALE = 90_000;
@@ -56,6 +59,7 @@ export class CameraRecorder {
   readonly #supervisor: RtspStreamSupervisor;
   readonly #watchdog: NodeJS.Timeout;
   #session: StreamSession | undefined;
+  #liveSession: StreamSession | undefined;
   #writes: Promise<void> = Promise.resolve();
   #pendingWrites = 0;
   #dropping = false;
@@ -92,6 +96,7 @@ export class CameraRecorder {
     clearInterval(this.#watchdog);
     await this.#supervisor.stop();
     this.#endSession();
+    this.#o.live?.end(this.#o.camera.id, 'recording of this camera stopped');
     await this.#writes;
     await this.#o.video.finishSegment(this.#o.camera.id);
   }
@@ -130,6 +135,14 @@ export class CameraRecorder {
   /** Queues a fragment for the disk, in order; a new segment starts on a keyframe when due. */
   #store(fragment: MediaFragment, session: StreamSession): void {
     this.stats.fragments++;
+    const live = this.#o.live;
+    if (live !== undefined) {
+      if (this.#liveSession !== session) {
+        live.publishInit(this.#o.camera.id, session.init, session.mseCodec);
+        this.#liveSession = session;
+      }
+      live.publishFragment(this.#o.camera.id, fragment);
+    }
     if (this.#pendingWrites >= MAX_PENDING_WRITES) this.#dropping = true;
     if (this.#dropping && !(fragment.keyframe && this.#pendingWrites < MAX_PENDING_WRITES / 2)) {
       this.stats.droppedFragments++;
@@ -210,6 +223,9 @@ class StreamSession {
     return this.#muxer?.init ?? new Uint8Array(0);
   }
 
+  /** The MSE codec string for live viewing; null for H.265 (browsers play it live only rarely). */
+  mseCodec: string | null = null;
+
   wallTime(decodeTime: number): number {
     return this.#wallStart + Math.round((decodeTime / TIMESCALE) * 1000);
   }
@@ -222,6 +238,8 @@ class StreamSession {
       const codec = this.#track.codec === 'H265' ? 'h265' : 'h264';
       const parameterSets = this.#track.parameterSets.length > 0 ? this.#track.parameterSets : inBandParameterSets(codec, au.data);
       this.#muxer = new FragmentMuxer([{ kind: 'video', codec, timescale: TIMESCALE, parameterSets, framing: 'length-prefixed' }], { maxFragmentSeconds: 10 });
+      const sps = parameterSets.find((p) => ((p[0] ?? 0) & 0x1f) === 7);
+      this.mseCodec = codec === 'h264' && sps !== undefined ? avcCodecString(sps) : null;
     }
     let fragment: MediaFragment | undefined;
     if (this.#pending === undefined) {

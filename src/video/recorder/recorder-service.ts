@@ -1,5 +1,6 @@
 // Runs one CameraRecorder per camera that should record now (continuous, or inside a schedule
 // window), follows camera changes, and applies each camera's retention hourly.
+import type { LiveHub } from '../live/live-hub.ts';
 import type { AlarmSink } from '../../alarms/types.ts';
 import type { AuditSink } from '../../audit/types.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -17,6 +18,8 @@ export interface RecorderServiceOptions {
   clock: Clock;
   logger: Logger;
   config: Config['video'];
+  /** Live fan-out: each recorder publishes its fragments here. */
+  live?: LiveHub;
 }
 
 /** Is `at` (epoch ms, the recorder's local time) inside one of the weekly windows? */
@@ -108,6 +111,7 @@ export class RecorderService {
       audit: this.#o.audit,
       clock: this.#o.clock,
       logger: this.#o.logger.child({ camera: camera.id }),
+      ...(this.#o.live === undefined ? {} : { live: this.#o.live }),
       segmentSeconds: this.#o.config.segmentSeconds,
       signalLossSeconds: this.#o.config.signalLossSeconds,
     });

@@ -4,6 +4,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, downloadPost, formatTime, isoFromLocal, localInputValue, messageOf, saveBlob } from '../api.ts';
 import { ErrorMessage, Field, PageTitle } from '../ui.tsx';
+import { LiveView } from './LiveView.tsx';
 
 interface Camera { id: string; name: string; recordingMode: string; enabled: boolean; retentionDays: number }
 /** The server's MAX_PLAYBACK_SECONDS. */
@@ -13,7 +14,7 @@ interface Segment { id: string; state: string; startedAt: string; endedAt: strin
 
 export function CamerasPage(): ReactNode {
   const [cameras, setCameras] = useState<Camera[] | null>(null);
-  const [selected, setSelected] = useState<Camera | null>(null);
+  const [selected, setSelected] = useState<{ camera: Camera; view: 'live' | 'playback' } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -24,19 +25,26 @@ export function CamerasPage(): ReactNode {
     return () => { live = false; };
   }, []);
 
-  if (selected !== null) return <PlaybackView camera={selected} onBack={() => setSelected(null)} />;
+  if (selected !== null) {
+    return selected.view === 'live'
+      ? <LiveView camera={selected.camera} onBack={() => setSelected(null)} />
+      : <PlaybackView camera={selected.camera} onBack={() => setSelected(null)} />;
+  }
   return (
     <section aria-labelledby="page-title">
       <PageTitle>Cameras</PageTitle>
       <ErrorMessage error={error} />
       {cameras === null ? (error === null ? <p role="status">Loading…</p> : null) : cameras.length === 0 ? <p>No cameras you may see.</p> : (
         <table>
-          <thead><tr><th scope="col">Name</th><th scope="col">Recording</th><th scope="col">Enabled</th><th scope="col">Retention</th><th scope="col">Playback</th></tr></thead>
+          <thead><tr><th scope="col">Name</th><th scope="col">Recording</th><th scope="col">Enabled</th><th scope="col">Retention</th><th scope="col">View</th></tr></thead>
           <tbody>
             {cameras.map((c) => (
               <tr key={c.id}>
                 <td>{c.name}</td><td>{c.recordingMode}</td><td>{c.enabled ? 'yes' : 'no'}</td><td>{c.retentionDays} days</td>
-                <td><button type="button" onClick={() => setSelected(c)} aria-label={`Play back ${c.name}`}>Play back</button></td>
+                <td>
+                  <button type="button" onClick={() => setSelected({ camera: c, view: 'live' })} aria-label={`Live ${c.name}`} disabled={!c.enabled}>Live</button>{' '}
+                  <button type="button" onClick={() => setSelected({ camera: c, view: 'playback' })} aria-label={`Play back ${c.name}`}>Play back</button>
+                </td>
               </tr>
             ))}
           </tbody>

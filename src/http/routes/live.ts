@@ -1,0 +1,67 @@
+// Live view over a secure WebSocket (issue #8; design.md §5): the browser's MediaSource gets the
+// camera's init segment and the latest keyframe fragment at once, then every fragment the recorder
+// makes (src/video/live/live-hub.ts: bounded per viewer, slow viewers skip to the next keyframe).
+// Authorised per camera by the one access gate (camera.view, scoped), the handshake's Origin must
+// be this device's own (no cross-site WebSocket hijacking), and every view is audited with who,
+// which camera, and — when it ends — for how long (NVR-5.2.7.1a).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { LiveSink } from '../../video/live/live-hub.ts';
+import { access } from '../access.ts';
+import { ErrorBody } from '../errors.ts';
+import type { RouteDeps } from '../services.ts';
+import { actorOf } from './common.ts';
+
+const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+type Params = Static<typeof CameraId>;
+
+/** Client → server messages are not part of the protocol: anything larger is a protocol error. */
+export const LIVE_MAX_CLIENT_MESSAGE = 1024;
+
+export async function liveRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  app.get<{ Params: Params }>('/api/v1/cameras/:id/live', {
+    websocket: true,
+    config: { access: access.permission('camera.view', (request: FastifyRequest) => ({ kind: 'camera', id: (request.params as Params).id })) },
+    schema: { params: CameraId, response: { '4xx': ErrorBody, '5xx': ErrorBody } },
+  }, async (socket, request) => {
+    const cameraId = request.params.id;
+    const started = Date.now();
+    const audit = { category: 'video' as const, actor: actorOf(request), source: request.ip, target: `camera:${cameraId}` };
+    // Checked after the upgrade (a refusal thrown before it loses its answer: the WebSocket plugin
+    // drops the socket before a TLS response is flushed): the refusal is a close with its reason.
+    const refuse = (reason: string): void => {
+      services.audit.record({ ...audit, action: 'video.live', outcome: 'denied', details: { reason } });
+      socket.send(JSON.stringify({ type: 'end', reason }));
+      socket.close(1008, 'refused');
+    };
+    if (request.headers.origin !== services.origin()) return refuse('live view is only served to this device\'s own web UI (Origin mismatch)');
+    if (!(await services.cameras.get(cameraId).then(() => true, () => false))) return refuse('no such camera');
+    const sink: LiveSink = {
+      get bufferedBytes() {
+        return socket.bufferedAmount;
+      },
+      sendStart: (start, init) => {
+        socket.send(JSON.stringify({ type: 'start', codec: start.codec }));
+        socket.send(init);
+      },
+      sendFragment: (bytes) => socket.send(bytes),
+      end: (reason) => {
+        socket.send(JSON.stringify({ type: 'end', reason }));
+        socket.close(1000, 'stream ended');
+      },
+    };
+    const subscription = services.live.subscribe(cameraId, sink);
+    if ('refused' in subscription) {
+      services.audit.record({ ...audit, action: 'video.live', outcome: 'failure', details: { reason: subscription.refused } });
+      socket.send(JSON.stringify({ type: 'end', reason: subscription.refused }));
+      socket.close(1013, 'refused');
+      return;
+    }
+    services.audit.record({ ...audit, action: 'video.live', outcome: 'success' });
+    socket.on('message', () => socket.close(1003, 'the live stream takes no messages'));
+    socket.on('close', () => {
+      subscription.close();
+      services.audit.record({ ...audit, action: 'video.live.end', outcome: 'success', details: { seconds: Math.round((Date.now() - started) / 1000), ...subscription.stats } });
+    });
+  });
+}
