@@ -14,7 +14,7 @@ import { playbackClip, type Clip } from '../../video/playback.ts';
 import type { PreparedEvidence } from '../../video/export/evidence-export.ts';
 import { MIN_BUNDLE_PASSWORD_LENGTH } from '../../video/export/evidence-format.ts';
 
-const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+export const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 const Window = Type.Object(
   { days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7 }), from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }), to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }) },
   { additionalProperties: false },
@@ -87,7 +87,7 @@ const Segment = Type.Object({
 });
 const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 
-function cameraScope(request: FastifyRequest): { kind: 'camera'; id: string } {
+export function cameraScope(request: FastifyRequest): { kind: 'camera'; id: string } {
   return { kind: 'camera', id: (request.params as { id: string }).id };
 }
 

@@ -4,15 +4,15 @@
 // Authorised per camera by the one access gate (camera.view, scoped), the handshake's Origin must
 // be this device's own (no cross-site WebSocket hijacking), and every view is audited with who,
 // which camera, and — when it ends — for how long (NVR-5.2.7.1a).
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import type { LiveSink } from '../../video/live/live-hub.ts';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
 import type { RouteDeps } from '../services.ts';
+import { CameraId, cameraScope } from './cameras.ts';
 import { actorOf } from './common.ts';
 
-const CameraId = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 type Params = Static<typeof CameraId>;
 
 /** Client → server messages are not part of the protocol: anything larger is a protocol error. */
@@ -21,14 +21,15 @@ export const LIVE_MAX_CLIENT_MESSAGE = 1024;
 export async function liveRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
   app.get<{ Params: Params }>('/api/v1/cameras/:id/live', {
     websocket: true,
-    config: { access: access.permission('camera.view', (request: FastifyRequest) => ({ kind: 'camera', id: (request.params as Params).id })) },
+    config: { access: access.permission('camera.view', cameraScope) },
     schema: { params: CameraId, response: { '4xx': ErrorBody, '5xx': ErrorBody } },
   }, async (socket, request) => {
     const cameraId = request.params.id;
     const started = Date.now();
     const audit = { category: 'video' as const, actor: actorOf(request), source: request.ip, target: `camera:${cameraId}` };
-    // Checked after the upgrade (a refusal thrown before it loses its answer: the WebSocket plugin
-    // drops the socket before a TLS response is flushed): the refusal is a close with its reason.
+    // Checked after the upgrade, unlike the access gate's 401/403: a browser's WebSocket API shows
+    // no handshake status, so these refusals are a message with the reason the page can display,
+    // then a policy-violation close.
     const refuse = (reason: string): void => {
       services.audit.record({ ...audit, action: 'video.live', outcome: 'denied', details: { reason } });
       socket.send(JSON.stringify({ type: 'end', reason }));
