@@ -10,6 +10,7 @@ import { LiveVideoSource } from '../video/rtsp/live-source.ts';
 import { RtspServer } from '../video/rtsp/server.ts';
 import { FfmpegSource, type SourceInput } from './ffmpeg-source.ts';
 import { RTSP_REALM, type RtspAccounts } from './rtsp-accounts.ts';
+import { SnapshotSource } from './snapshot.ts';
 
 export const STREAM_PATH = '/live';
 
@@ -27,6 +28,8 @@ export interface CameraRole {
   /** Bound ports by declared service id. */
   ports: Map<string, number>;
   source: FfmpegSource;
+  /** JPEGs of the latest keyframe of the (masked) stream. */
+  snapshots: SnapshotSource;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ function sourceInput(c: Config['camera']): SourceInput {
 export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole> {
   const c = o.config;
   const live = new LiveVideoSource({ codec: 'H264' });
+  const snapshots = new SnapshotSource();
   const source = new FfmpegSource({
     input: sourceInput(c),
     encoder: { width: c.width, height: c.height, fps: c.fps, bitrateKbps: c.bitrateKbps, gop: c.gop },
@@ -47,7 +51,10 @@ export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole>
     alarms: o.alarms,
     logger: o.logger,
     name: o.deviceName,
-    onAccessUnit: (nals, ts) => live.pushAccessUnit(nals, ts),
+    onAccessUnit: (nals, ts) => {
+      live.pushAccessUnit(nals, ts);
+      snapshots.observe(nals);
+    },
   });
   const servers: RtspServer[] = [];
   const ports = new Map<string, number>();
@@ -74,6 +81,7 @@ export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole>
   return {
     ports,
     source,
+    snapshots,
     stop: async () => {
       await source.stop();
       for (const s of servers) await s.close();

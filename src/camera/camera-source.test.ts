@@ -16,6 +16,7 @@ import { RtspServer } from '../video/rtsp/server.ts';
 import { AnnexBAccessUnitStream } from './annexb-stream.ts';
 import { FfmpegSource, ffmpegArguments } from './ffmpeg-source.ts';
 import { maskFilters } from './privacy-masks.ts';
+import { SnapshotSource } from './snapshot.ts';
 
 let dir = '';
 before(() => {
@@ -92,4 +93,24 @@ test('CAM-5.5.1.2: the masked region of a frame decoded from the RTSP stream is 
     await source.stop();
     await server.close();
   }
+});
+
+test('snapshots: nothing before the first keyframe (parameter sets come in band once); one decode per keyframe, shared by concurrent callers', async () => {
+  const file = path.join(dir, 'snap.h264');
+  const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-t', '2', '-c:v', 'libx264', '-g', '5', '-bf', '0', '-f', 'h264', file]);
+  assert.equal(made.status, 0);
+  // Parameter sets only before the first IDR, as some live encoders send them.
+  const units = groupAccessUnits('H264', splitAnnexB(readFileSync(file))).map((au, i) => (i === 0 ? au : au.filter((n) => ((n[0] ?? 0) & 0x1f) !== 7 && ((n[0] ?? 0) & 0x1f) !== 8)));
+  const snapshots = new SnapshotSource();
+  await assert.rejects(snapshots.jpeg(), (err: unknown) => isVigilError(err, 'VIGIL_CAMERA_SNAPSHOT_UNAVAILABLE'));
+  for (const au of units.slice(0, 7)) snapshots.observe(au.map((n) => Buffer.from(n)));
+  const [a, b] = await Promise.all([snapshots.jpeg(), snapshots.jpeg()]);
+  assert.equal(a, b, 'the same decode');
+  assert.deepEqual([...a.subarray(0, 2)], [0xff, 0xd8]);
+  assert.equal(await snapshots.jpeg(), a, 'cached until the next keyframe');
+  // The IDR at frame 5 carries no parameter sets of its own: the remembered ones are used.
+  for (const au of units.slice(7, 12)) snapshots.observe(au.map((n) => Buffer.from(n)));
+  const next = await snapshots.jpeg();
+  assert.notEqual(next, a);
+  assert.deepEqual([...next.subarray(0, 2)], [0xff, 0xd8]);
 });

@@ -58,9 +58,9 @@ export class RtspAccounts implements RtspCredentialVerifier {
     }
   }
 
-  /** The server's hook: audit and shared lockout. */
-  onAuthResult(result: RtspAuthResult): void {
+  /** The RTSP server's and the snapshot endpoint's hook: audit and shared lockout. */
+  onAuthResult(result: RtspAuthResult, via: 'rtsp' | 'snapshot' = 'rtsp'): void {
     if (result.username === '') return;
-    void this.#identity.externalLoginResult(result.username, result.ok, { sourceIp: result.remoteAddress, userAgent: 'rtsp' }, 'rtsp');
+    void this.#identity.externalLoginResult(result.username, result.ok, { sourceIp: result.remoteAddress, userAgent: via }, via);
   }
 }

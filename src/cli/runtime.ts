@@ -25,7 +25,9 @@ import { LiveHub } from '../video/live/live-hub.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
 import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
-import { RtspAccounts } from '../camera/rtsp-accounts.ts';
+import { RTSP_REALM, RtspAccounts } from '../camera/rtsp-accounts.ts';
+import { SnapshotEndpoint, type SnapshotSource } from '../camera/snapshot.ts';
+import { RtspAuthenticator } from '../video/rtsp/digest-server.ts';
 import { STREAM_PATH, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { OnvifAccounts } from '../camera/onvif/onvif-accounts.ts';
 import { OnvifService } from '../camera/onvif/onvif-service.ts';
@@ -189,10 +191,15 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
   };
 }
 
-/** The camera role's ONVIF service (issue #9): the stream URI comes from the one place the RTSPS port is known. */
-function onvifServiceOf(runtime: Runtime, origin: () => string, stream: () => { uri: string; fixedPort: boolean } | undefined): OnvifService {
+/** The camera role's ONVIF service and snapshot endpoint (issue #9): URIs come from the one place the ports are known. */
+function cameraEndpointsOf(
+  runtime: Runtime,
+  origin: () => string,
+  stream: () => { uri: string; fixedPort: boolean } | undefined,
+  snapshots: () => SnapshotSource | undefined,
+): NonNullable<AppServices['camera']> {
   const c = runtime.config.camera;
-  return new OnvifService({
+  const onvif = new OnvifService({
     accounts: runtime.onvifAccounts,
     identity: runtime.identity,
     audit: runtime.audit,
@@ -201,8 +208,16 @@ function onvifServiceOf(runtime: Runtime, origin: () => string, stream: () => { 
     encoder: { width: c.width, height: c.height, fps: c.fps, bitrateKbps: c.bitrateKbps, gop: c.gop },
     listenHost: runtime.config.http.host,
     origin,
+    originFixed: runtime.config.http.port !== 0,
     stream,
   });
+  const snapshot = new SnapshotEndpoint({
+    authenticator: new RtspAuthenticator({ realm: RTSP_REALM, verifier: runtime.rtspAccounts, algorithms: [...c.digestAlgorithms] }),
+    onAuthResult: (r) => runtime.rtspAccounts.onAuthResult(r, 'snapshot'),
+    audit: runtime.audit,
+    source: snapshots,
+  });
+  return { onvif, snapshot };
 }
 
 export interface RunningService {
@@ -257,10 +272,10 @@ export async function startService(config: Config): Promise<RunningService> {
       },
       listening: () => listening,
       origin: () => origin,
-      ...(config.camera.enabled ? { onvif: onvifServiceOf(runtime, () => origin, () => {
+      ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');
         return port === undefined ? undefined : { uri: streamUrl('rtsps', port), fixedPort: config.camera.rtspsPort !== 0 };
-      }) } : {}),
+      }, () => camera?.snapshots) } : {}),
     };
     const app = await buildApp({ config, logger, services, https: tlsServerOptions(tls) });
     const address = await app.listen({ host: config.http.host, port: config.http.port });

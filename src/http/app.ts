@@ -107,7 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(liveRoutes, routeOptions);
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
-  if (services.onvif !== undefined) await app.register(onvifRoutes(services.onvif), routeOptions);
+  if (services.camera !== undefined) await app.register(onvifRoutes(services.camera), routeOptions);
   await app.register(webUiRoutes, routeOptions);
   for (const extra of options.extraRoutes ?? []) await app.register(extra);
   await app.ready();

@@ -11,6 +11,7 @@ import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 import type { LiveHub } from '../video/live/live-hub.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
+import type { SnapshotEndpoint } from '../camera/snapshot.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
@@ -43,8 +44,8 @@ export interface AppServices {
   listening(): ListeningService[];
   /** https://host:port as clients reach it: WebAuthn's expected origin. */
   origin(): string;
-  /** The camera role's ONVIF service; its routes exist only when this is set (camera.enabled). */
-  onvif?: OnvifService;
+  /** The camera role's ONVIF service and snapshot endpoint; their routes exist only when this is set (camera.enabled). */
+  camera?: { onvif: OnvifService; snapshot: SnapshotEndpoint };
 }
 
 export interface RouteDeps {

@@ -6,7 +6,7 @@
 // (CAM-T-auth-4), DOCTYPE/entities are refused, faults carry no internals or user names.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cam, type DeviceInformation } from 'onvif';
 import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
@@ -33,7 +33,8 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
     vigil = await startVigil({
       config: {
         security: { mfaRequiredRoles: [], authRateLimitPerMinute: 600 },
-        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'] },
+        // The left half of the picture is private (CAM-5.5.1.2, checked on the snapshot).
+        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'], privacyMasks: [{ x: 0, y: 0, width: 0.5, height: 1 }] },
       },
     });
     admin = new ApiClient(vigil.baseUrl, vigil.caPem);
@@ -83,6 +84,47 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
     assert.equal(probe.code, 0, probe.stderr);
     const s = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width: number; height: number; profile: string }> }).streams[0];
     assert.deepEqual([s?.codec_name, s?.width, s?.height, s?.profile], ['h264', 320, 240, 'High']);
+  });
+
+  test('GetSnapshotUri: an HTTP Digest-protected JPEG of the masked stream; no credentials or a wrong password get 401 and count as failed logins', async () => {
+    const curl = requireTool('curl', 'curl');
+    const ffmpeg = requireTool('ffmpeg', 'ffmpeg');
+    const cam = new Cam({ hostname: vigil.host, port: vigil.port, username: VIEWER.username, password: VIEWER.password, useSecure: true, secureOpts: { ca: vigil.caPem }, autoconnect: false, timeout: 30_000 });
+    await call<unknown>((cb) => cam.connect((err) => cb(err ?? null, undefined)));
+    const snapshot = await call<{ uri: string }>((cb) => cam.getSnapshotUri({ profileToken: 'vigil_main' }, (err, v) => cb(err ?? null, v)));
+    assert.equal(snapshot?.uri, `${vigil.baseUrl}/onvif/snapshot`);
+    const caFile = path.join(vigil.dir, 'ca.pem');
+    writeFileSync(caFile, vigil.caPem);
+    const jpegFile = path.join(vigil.dir, 'snapshot.jpg');
+    const fetch = (...auth: string[]) => runTool(curl, ['-sS', '--cacert', caFile, '-o', jpegFile, '-w', '%{http_code} %{content_type}', ...auth, snapshot?.uri ?? ''], { timeoutMs: 30_000 });
+    const anonymous = await fetch();
+    assert.equal(anonymous.stdout.split(' ')[0], '401');
+    // curl answers the SHA-256 challenge (RFC 7616) the camera offers first.
+    const wrong = await fetch('--digest', '-u', `${VIEWER.username}:Wrong-Password-77`);
+    assert.equal(wrong.stdout.split(' ')[0], '401');
+    let ok = await fetch('--digest', '-u', `${VIEWER.username}:${VIEWER.password}`);
+    // The first keyframe may still be on its way right after start: bounded retry on 503.
+    for (let i = 0; i < 20 && ok.stdout.startsWith('503'); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      ok = await fetch('--digest', '-u', `${VIEWER.username}:${VIEWER.password}`);
+    }
+    assert.equal(ok.stdout, '200 image/jpeg', ok.stderr);
+    const grayFile = path.join(vigil.dir, 'snapshot.gray');
+    const gray = await runTool(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-i', jpegFile, '-f', 'rawvideo', '-pix_fmt', 'gray', grayFile], { timeoutMs: 30_000 });
+    assert.equal(gray.code, 0, gray.stderr);
+    const frame = readFileSync(grayFile);
+    assert.equal(frame.length, 320 * 240);
+    const left: number[] = [];
+    const right: number[] = [];
+    for (let y = 0; y < 240; y++) for (let x = 0; x < 320; x++) (x < 152 ? left : x >= 168 ? right : []).push(frame[y * 320 + x] ?? 0);
+    const spread = (v: number[]): number => Math.max(...v) - Math.min(...v);
+    assert.ok(spread(left) <= 6, `masked half of the snapshot must be uniform (spread ${spread(left)})`);
+    assert.ok(spread(right) > 50, `the rest of the picture is not (spread ${spread(right)})`);
+    const taken = (e: AuditRow): boolean => e.action === 'camera.snapshot' && e.actor === `user:${VIEWER.username}` && e.outcome === 'success';
+    const refused = (e: AuditRow): boolean => e.action === 'auth.login' && e.target === `user:${VIEWER.username}` && e.outcome === 'failure' && e.details['via'] === 'snapshot';
+    const events = await auditEvents(taken, refused);
+    assert.ok(events.some(taken), 'the snapshot is audited with its user');
+    assert.ok(events.some(refused), 'the wrong password counted as a failed login');
   });
 
   test('only GetSystemDateAndTime answers without a token; every other operation is NotAuthorized', async () => {

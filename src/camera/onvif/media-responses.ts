@@ -57,7 +57,16 @@ export function videoEncoderConfiguration(e: EncoderFacts): string {
   return `<trt:GetVideoEncoderConfigurationResponse>${encoderConfiguration(e, 'trt:Configuration')}</trt:GetVideoEncoderConfigurationResponse>`;
 }
 
+function mediaUri(response: string, uri: string, fixedPort: boolean): string {
+  return `<trt:${response}><trt:MediaUri><tt:Uri>${x(uri)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>${!fixedPort}</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:${response}>`;
+}
+
 /** The URI stays valid across connections; across restarts only when the RTSPS port is fixed (not 0). */
 export function streamUri(uri: string, fixedPort: boolean): string {
-  return `<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>${x(uri)}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>${!fixedPort}</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:GetStreamUriResponse>`;
+  return mediaUri('GetStreamUriResponse', uri, fixedPort);
+}
+
+/** The HTTPS snapshot URI (Digest-authenticated JPEG); stable across restarts when the API port is fixed. */
+export function snapshotUri(uri: string, fixedPort: boolean): string {
+  return mediaUri('GetSnapshotUriResponse', uri, fixedPort);
 }

@@ -48,6 +48,7 @@ describeOnEachStore('ONVIF service with Vigil accounts', (get) => {
       encoder: { width: 640, height: 360, fps: 25, bitrateKbps: 1500, gop: 50 },
       listenHost: '127.0.0.1',
       origin: () => 'https://127.0.0.1:8443',
+      originFixed: true,
       stream: () => ({ uri: 'rtsps://127.0.0.1:322/live', fixedPort: true }),
     });
     await firstAdmin(f);
@@ -112,7 +113,9 @@ describeOnEachStore('ONVIF service with Vigil accounts', (get) => {
     assert.match(noProfile.xml, /ter:InvalidArgVal.*ter:NoProfile/);
     const udp = await onvif.handle('media', request('GetStreamUri', MEDIA, t(), '<StreamSetup><Stream>RTP-Unicast</Stream><Transport><Protocol>UDP</Protocol></Transport></StreamSetup><ProfileToken>vigil_main</ProfileToken>'), TLS);
     assert.match(udp.xml, /ter:InvalidStreamSetup/);
-    const unknown = await onvif.handle('media', request('GetSnapshotUri', MEDIA, t(), '<ProfileToken>vigil_main</ProfileToken>'), TLS);
+    const snapshot = await onvif.handle('media', request('GetSnapshotUri', MEDIA, t(), '<ProfileToken>vigil_main</ProfileToken>'), TLS);
+    assert.match(snapshot.xml, /<tt:Uri>https:\/\/127\.0\.0\.1:8443\/onvif\/snapshot<\/tt:Uri>.*<tt:InvalidAfterReboot>false</);
+    const unknown = await onvif.handle('media', request('GetOSDs', MEDIA, t(), '<ConfigurationToken>vigil_source_config</ConfigurationToken>'), TLS);
     assert.equal(unknown.status, 500);
     assert.match(unknown.xml, /ter:ActionNotSupported/);
   });

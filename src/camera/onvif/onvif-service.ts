@@ -18,6 +18,8 @@ import { SoapFault, operationChild, operationText, parseSoapRequest, soapEnvelop
 export type OnvifEndpoint = 'device' | 'media';
 
 export const ONVIF_PATHS: Readonly<Record<OnvifEndpoint, string>> = { device: '/onvif/device_service', media: '/onvif/media_service' };
+/** GetSnapshotUri's target on the same HTTPS server: HTTP Digest, not WS-Security (src/camera/snapshot.ts). */
+export const SNAPSHOT_PATH = '/onvif/snapshot';
 
 /** The parts of the identity service ONVIF uses (IdentityService satisfies it). */
 export interface OnvifIdentity {
@@ -37,6 +39,8 @@ export interface OnvifServiceOptions {
   listenHost: string;
   /** https://host:port as clients reach the API (the XAddrs). */
   origin(): string;
+  /** The API port is configured (not 0): URIs on it survive a restart. */
+  originFixed: boolean;
   /** The RTSPS stream URI once the camera role listens; fixedPort: the same after a restart. */
   stream(): { uri: string; fixedPort: boolean } | undefined;
 }
@@ -118,6 +122,13 @@ export class OnvifService {
           },
         },
         GetStreamUri: { access: 'camera.view', run: (r) => this.#streamUri(r.body) },
+        GetSnapshotUri: {
+          access: 'camera.view',
+          run: (r) => {
+            requireToken(r.body, 'ProfileToken', media.PROFILE_TOKEN, 'ter:NoProfile');
+            return media.snapshotUri(`${this.#o.origin()}${SNAPSHOT_PATH}`, this.#o.originFixed);
+          },
+        },
       },
     };
   }

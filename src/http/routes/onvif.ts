@@ -7,7 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TLSSocket } from 'node:tls';
 import { Type } from '@sinclair/typebox';
 import { isVigilError } from '../../core/errors.ts';
-import { ONVIF_PATHS, type OnvifEndpoint, type OnvifService } from '../../camera/onvif/onvif-service.ts';
+import { ONVIF_PATHS, SNAPSHOT_PATH, type OnvifEndpoint, type OnvifService } from '../../camera/onvif/onvif-service.ts';
+import type { SnapshotEndpoint } from '../../camera/snapshot.ts';
 import { SOAP_MAX_BYTES, SoapFault, soapFaultXml } from '../../camera/onvif/soap.ts';
 import { access } from '../access.ts';
 import type { RouteDeps } from '../services.ts';
@@ -31,7 +32,14 @@ function asFault(err: FastifyError | Error): { fault: SoapFault; status: number;
   return { fault: new SoapFault('Receiver', 'ter:Action', 'Internal error'), status: 500, reason: 'internal' };
 }
 
-export function onvifRoutes(onvif: OnvifService): (app: FastifyInstance, deps: RouteDeps) => Promise<void> {
+export function onvifRoutes({ onvif, snapshot }: { onvif: OnvifService; snapshot: SnapshotEndpoint }): (app: FastifyInstance, deps: RouteDeps) => Promise<void> {
+  return async (app, deps) => {
+    await app.register(soapRoutes(onvif), deps);
+    await app.register(snapshotRoute(snapshot), deps);
+  };
+}
+
+function soapRoutes(onvif: OnvifService): (app: FastifyInstance, deps: RouteDeps) => Promise<void> {
   return async (app, { config, services }) => {
     // Encapsulated: these parsers and this error handler apply to the ONVIF routes only.
     app.addContentTypeParser(['application/soap+xml', 'text/xml'], { parseAs: 'string', bodyLimit: SOAP_MAX_BYTES }, (_request, body, done) => done(null, body));
@@ -55,5 +63,28 @@ export function onvifRoutes(onvif: OnvifService): (app: FastifyInstance, deps: R
         return sendSoap(reply, answer.status, answer.xml);
       });
     }
+  };
+}
+
+/**
+ * GetSnapshotUri's target: a JPEG of the latest keyframe behind HTTP Digest with the camera's
+ * accounts (src/camera/snapshot.ts). Public at the gate because Digest is checked here, like
+ * RTSP; refused attempts count towards the shared lockout. The API's own errors (JSON) apply.
+ */
+function snapshotRoute(snapshot: SnapshotEndpoint): (app: FastifyInstance, deps: RouteDeps) => Promise<void> {
+  return async (app, { config }) => {
+    app.get(SNAPSHOT_PATH, {
+      config: { access: access.public(), rateLimit: { max: config.security.authRateLimitPerMinute, timeWindow: 60_000 } },
+      schema: { hide: true, response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), 401: Type.Null() } },
+    }, async (request: FastifyRequest, reply: FastifyReply) => {
+      const answer = await snapshot.handle({
+        uri: request.url,
+        authorization: request.headers.authorization,
+        secure: (request.raw.socket as Partial<TLSSocket>).encrypted === true,
+        sourceIp: request.ip,
+      });
+      if (answer.status === 401) return reply.status(401).header('www-authenticate', answer.challenges).send();
+      return reply.type('image/jpeg').send(answer.jpeg);
+    });
   };
 }

@@ -151,6 +151,11 @@ export class RtspAuthenticator {
   }
 }
 
+/** The user name a Digest Authorization header claims (for the audit and lockout of a failure), or ''. */
+export function claimedDigestUsername(authorization: string): string {
+  return /username="([^"]{1,256})"/.exec(authorization)?.[1] ?? '';
+}
+
 /** A verifier over a fixed user table (tests, or a camera's local account held in memory). */
 export function staticCredentialVerifier(users: ReadonlyMap<string, string>): RtspCredentialVerifier {
   return {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { isVigilError, VigilError } from '../../core/errors.ts';
 import { RtspConnection } from './connection.ts';
-import type { RtspAuthenticator } from './digest-server.ts';
+import { claimedDigestUsername, type RtspAuthenticator } from './digest-server.ts';
 import { parseTransports } from './headers.ts';
 import type { LiveVideoSource } from './live-source.ts';
 import { getHeader, serializeResponse, writeInterleavedHeader, type RtspLimits, type RtspRequest } from './message.ts';
@@ -140,7 +140,7 @@ export class RtspServerConnection {
     const authorization = getHeader(request.headers, 'Authorization');
     const outcome = await this.ctx.authenticator.authenticate(request.method, request.uri, authorization, this.connection.secure);
     if (authorization !== undefined && !(!outcome.ok && outcome.stale)) {
-      const username = outcome.ok ? outcome.username : (/username="([^"]{1,256})"/.exec(authorization)?.[1] ?? '');
+      const username = outcome.ok ? outcome.username : claimedDigestUsername(authorization);
       this.ctx.onAuthResult?.({ username, ok: outcome.ok, remoteAddress: this.remoteAddress });
     }
     if (outcome.ok) return true;
