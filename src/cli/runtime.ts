@@ -16,6 +16,7 @@ import { AuditLog } from '../audit/audit-log.ts';
 import { AuditQuery, type AuditExportFilter } from '../audit/query.ts';
 import { verifyAuditChain, type AuditVerification } from '../audit/verify.ts';
 import { watchClock, type ClockWatch } from '../audit/clock-watch.ts';
+import { watchPorts, type PortWatch } from '../audit/port-watch.ts';
 import { AlarmService } from '../alarms/alarm-service.ts';
 import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
@@ -239,6 +240,7 @@ export async function startService(config: Config): Promise<RunningService> {
   }
   const { logger, identity, alarms, audit } = runtime;
   let clockWatch: ClockWatch | undefined;
+  let portWatch: PortWatch | undefined;
   let redirect: RedirectListener | undefined;
   let sessionPurge: NodeJS.Timeout | undefined;
   let recorder: RecorderService | undefined;
@@ -299,6 +301,7 @@ export async function startService(config: Config): Promise<RunningService> {
       });
     });
     clockWatch = watchClock({ audit, alarms, clock: runtime.clock, intervalMs: 5_000 });
+    portWatch = watchPorts({ audit, alarms, logger: logger.child({ component: 'ports' }), sysfsRoot: config.hardware.sysfsRoot, interfaces: config.hardware.interfaces, intervalMs: config.hardware.pollSeconds * 1000 });
     runtime.access.doors.start(1000);
     if (config.camera.enabled) {
       camera = await startCameraRole({ config: config.camera, host: config.http.host, deviceTls: tls, accounts: runtime.rtspAccounts, alarms, logger: logger.child({ component: 'camera' }), deviceName: config.deviceName });
@@ -366,6 +369,7 @@ export async function startService(config: Config): Promise<RunningService> {
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
         clockWatch?.stop();
+        portWatch?.stop();
         clearInterval(sessionPurge);
         await backupScheduler?.stop();
         await recorder?.stop();
@@ -391,6 +395,7 @@ export async function startService(config: Config): Promise<RunningService> {
     return { runtime, app, url: origin, closed, stop };
   } catch (err) {
     clockWatch?.stop();
+    portWatch?.stop();
     clearInterval(sessionPurge);
     await backupScheduler?.stop();
     await recorder?.stop();

@@ -183,6 +183,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    hardware: Type.Object(
+      {
+        pollSeconds: Type.Integer({ minimum: 1, maximum: 60, default: 2, description: 'How often network links and USB devices are read; every plug, unplug and link change is audited (NVR-5.1.2.1c, CAM-T-phys-3).' }),
+        interfaces: Type.Array(Type.String({ pattern: '^(\\*|[A-Za-z0-9_.:@-]{1,15})$' }), {
+          default: [],
+          maxItems: 64,
+          description: "Network interfaces watched: names, or '*' for all but loopback. Empty: every interface backed by a device (the physical ports). A watched link going down raises an alarm (NVR-5.1.2.1a).",
+        }),
+        sysfsRoot: Type.String({ default: '/sys', maxLength: 1024, description: 'Where sysfs is mounted (change only in containers that mount the host sysfs elsewhere).' }),
+      },
+      { default: {} },
+    ),
     camera: Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Run the software IP camera role: encode a source and serve it over RTSP/RTSPS (CAM-*).' }),

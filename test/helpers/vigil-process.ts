@@ -33,6 +33,8 @@ export interface StartOptions {
   /** Reuse a directory from an earlier process (restart tests). */
   dir?: string;
   timeoutMs?: number;
+  /** A command the process runs under, e.g. ['ip', 'netns', 'exec', NAME] (it must exec, not fork). */
+  wrap?: string[];
 }
 
 export async function startVigil(options: StartOptions = {}): Promise<VigilProcess> {
@@ -48,7 +50,8 @@ export async function startVigil(options: StartOptions = {}): Promise<VigilProce
   };
   const configFile = path.join(dir, 'vigil.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const child = spawn(VIGIL_BIN, ['start', '--config', configFile], {
+  const [command = VIGIL_BIN, ...args] = [...(options.wrap ?? []), VIGIL_BIN, 'start', '--config', configFile];
+  const child = spawn(command, args, {
     cwd: dir,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
