@@ -9,7 +9,8 @@ import { VigilError } from '../core/errors.ts';
 import { generateDocs } from '../docs/generate.ts';
 import { ASSESS_COMMAND } from '../assess/command.ts';
 import { openRuntime, startService } from './runtime.ts';
-import { readSecretLine } from './prompt.ts';
+import { readLine, readSecretLine } from './prompt.ts';
+import { factoryReset } from './factory-reset.ts';
 import { configFrom, configOption, stringOption, type Command } from './command-args.ts';
 import { CAMERAS_COMMANDS } from './cameras-commands.ts';
 import { UPDATE_COMMANDS } from '../update/commands.ts';
@@ -48,6 +49,29 @@ export const COMMANDS: readonly Command[] = [
     run: async (args) => {
       const service = await startService(configFrom(args));
       await service.closed;
+      return 0;
+    },
+  },
+  {
+    name: 'factory-reset',
+    usage: '[--yes] [--config FILE]',
+    summary: 'Erase this device: destroy its key-encryption key, then its database and recordings; the next start is a first run with a new setup token (never a default password). The service must be stopped',
+    options: { ...configOption, yes: { type: 'boolean', help: 'do not ask for confirmation (scripts)' } },
+    run: async (args) => {
+      const config = configFrom(args);
+      if (args.values['yes'] !== true) {
+        if (process.stdin.isTTY !== true) {
+          console.error('vigil factory-reset: erasing needs confirmation: run it on a terminal, or pass --yes');
+          return 2;
+        }
+        const typed = await readLine(`This erases every user, key, log and recording of '${config.deviceName}' for good. Type the device name to confirm: `);
+        if (typed.trim() !== config.deviceName) {
+          console.error('vigil factory-reset: the name does not match; nothing was erased');
+          return 1;
+        }
+      }
+      for (const line of await factoryReset(config)) console.log(line);
+      console.log('factory reset complete: the next `vigil start` is a first run and prints a new setup token');
       return 0;
     },
   },

@@ -2,6 +2,7 @@
 // characters are not echoed; from a pipe (`printf '%s\n' "$pw" | vigil setup ...`) it reads the
 // first line, so scripts never put a password on the command line (where `ps` would show it).
 import { createInterface } from 'node:readline';
+import { createInterface as createPromiseInterface } from 'node:readline/promises';
 
 const MAX_SECRET = 1024;
 
@@ -44,5 +45,15 @@ export async function readSecretLine(prompt: string): Promise<string> {
     input.setRawMode(false);
     input.pause();
     process.stderr.write('\n');
+  }
+}
+
+/** Reads one visible line from the terminal (a confirmation). */
+export async function readLine(prompt: string): Promise<string> {
+  const rl = createPromiseInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    return (await rl.question(prompt)).slice(0, MAX_SECRET);
+  } finally {
+    rl.close();
   }
 }

@@ -2,6 +2,7 @@
 // (loadConfig refuses a kekFile inside it), so a copied data volume cannot be decrypted
 // elsewhere (NVR-5.1.2.1b). DEKs are wrapped with AES-256-GCM, the purpose bound in the AAD.
 import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { VigilError } from '../core/errors.ts';
 import { KEY_BYTES, open, seal } from './aead.ts';
 import type { KeyEncryptionKey } from './keyring.ts';
@@ -18,7 +19,7 @@ export function openFileKek(file: string): KeyEncryptionKey {
     key.fill(0);
     throw new VigilError('VIGIL_KEYRING_UNAVAILABLE', `KEK file ${file} does not hold a ${KEY_BYTES}-byte key`);
   }
-  return new FileKek(key);
+  return new FileKek(key, file);
 }
 
 function loadOrCreate(file: string): Buffer {
@@ -46,9 +47,11 @@ function isMissing(err: unknown): boolean {
 class FileKek implements KeyEncryptionKey {
   readonly id: string;
   #key: Buffer | undefined;
+  readonly #file: string;
 
-  constructor(key: Buffer) {
+  constructor(key: Buffer, file: string) {
     this.#key = key;
+    this.#file = file;
     // A fingerprint, not the key: it tells a different KEK apart without revealing this one.
     this.id = 'file:' + createHash('sha256').update(key).digest('hex').slice(0, 16);
   }
@@ -65,6 +68,19 @@ class FileKek implements KeyEncryptionKey {
     // ACS-5.3.1.4: wipe key material when released.
     this.#key?.fill(0);
     this.#key = undefined;
+  }
+
+  /** Overwrites the key file with random bytes, flushes and removes it: every wrapped DEK is gone for good. */
+  destroy(): void {
+    const fd = openSync(this.#file, 'r+');
+    try {
+      writeSync(fd, randomBytes(fstatSync(fd).size), 0, undefined, 0);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(this.#file);
+    this.close();
   }
 
   #live(): Buffer {

@@ -9,7 +9,8 @@ import pkcs11js from 'pkcs11js';
 import type { Config } from '../core/config.ts';
 import { isVigilError, type ErrorCode } from '../core/errors.ts';
 import { createTestStore, describeOnEachStore } from '../../test/helpers/stores.ts';
-import { Keyring } from './keyring.ts';
+import { destroyKeyEncryptionKey, Keyring } from './keyring.ts';
+import { openPkcs11Kek } from './kek-pkcs11.ts';
 
 const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 const TOKEN = 'vigil-test';
@@ -134,6 +135,22 @@ describeOnEachStore('keyring with a PKCS#11 KEK (SoftHSM2)', (get, dialect) => {
     assert.equal((await b.open('identity', sealed)).toString(), 'shared');
     await b.close();
   });
+});
+
+test('factory reset destroys the token KEK: a DEK it wrapped never unwraps again, a new KEK is made under the same label', () => {
+  const label = 'vigil-kek-destroyed';
+  const original = openPkcs11Kek(config(label));
+  const wrapped = original.wrap(Buffer.alloc(32, 7), 'identity');
+  original.close();
+  assert.equal(inspectKek(label).count, 1);
+  assert.equal(destroyKeyEncryptionKey(config(label)), true);
+  const replacement = openPkcs11Kek(config(label));
+  try {
+    assert.throws(() => replacement.unwrap(wrapped, 'identity'), isCode('VIGIL_CRYPTO_OPEN_FAILED'));
+  } finally {
+    replacement.close();
+  }
+  assert.equal(inspectKek(label).count, 1, 'exactly the new object');
 });
 
 test('a PIN file readable by others is refused; a wrong PIN fails without leaking it; an unknown token is unavailable', async () => {

@@ -101,6 +101,14 @@ class Pkcs11Kek implements KeyEncryptionKey {
     releaseModule(this.#modulePath, this.#module);
   }
 
+  /** Destroys the KEK object on the token (C_DestroyObject): every wrapped DEK is gone for good. */
+  destroy(): void {
+    const session = this.#live();
+    const lib = this.#module.lib;
+    call('C_DestroyObject', () => lib.C_DestroyObject(session, this.#key));
+    this.close();
+  }
+
   #live(): Handle {
     if (this.#session === undefined) throw new VigilError('VIGIL_KEYRING_UNAVAILABLE', 'the key-encryption key is closed');
     return this.#session;

@@ -4,6 +4,7 @@
 // (NVR-5.2.4.1a). Destroying a purpose's DEK crypto-shreds everything sealed under it
 // (ACS-5.3.1.3); released key material is zeroed (ACS-5.3.1.4).
 import { generateKeyPairSync, createPrivateKey, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Config } from '../core/config.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { VigilError } from '../core/errors.ts';
@@ -19,6 +20,8 @@ export interface KeyEncryptionKey {
   wrap(dek: Buffer, purpose: string): Buffer;
   unwrap(wrapped: Buffer, purpose: string): Buffer;
   close(): void;
+  /** Destroys the key itself (factory reset); closes it. */
+  destroy(): void;
 }
 
 export interface KeyringOptions {
@@ -32,6 +35,21 @@ const DEK_CACHE_LIMIT = 1024;
 const MAX_PURPOSE_LENGTH = 200;
 const DEVICE_KEY_SETTING = 'device.signing_key';
 const DEVICE_KEY_PURPOSE = 'device';
+
+function openKek(config: Config['keyring']): KeyEncryptionKey {
+  return config.kek === 'pkcs11' ? openPkcs11Kek(config) : openFileKek(config.kekFile);
+}
+
+/**
+ * Destroys the configured key-encryption key (factory reset, NVR-5.1.3.2b, CAM-T-phys-7): every
+ * DEK it wrapped — and so every secret, key and recording sealed under them — is unrecoverable,
+ * in this database and in any copy of it. False when there was no key file to destroy.
+ */
+export function destroyKeyEncryptionKey(config: Config['keyring']): boolean {
+  if (config.kek === 'file' && !existsSync(config.kekFile)) return false;
+  openKek(config).destroy();
+  return true;
+}
 
 export class Keyring {
   readonly kekId: string;
@@ -55,7 +73,7 @@ export class Keyring {
   }
 
   static async open(options: KeyringOptions): Promise<Keyring> {
-    const kek = options.config.kek === 'pkcs11' ? openPkcs11Kek(options.config) : openFileKek(options.config.kekFile);
+    const kek = openKek(options.config);
     try {
       // NVR-5.1.2.1b: DEKs wrapped by another KEK mean this data volume came from elsewhere (or
       // the KEK was lost). Refuse at start rather than mixing keys or failing record by record.

@@ -19,7 +19,7 @@ import { signRow } from './segment-seal.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import { verifySegmentRow, type SegmentVerification } from './segment-verify.ts';
 import { recoverInterrupted } from './recovery.ts';
-import { segmentPath, VolumeSet, type VolumeStatus } from './volumes.ts';
+import { segmentPath, VolumeSet, type VolumeSpec, type VolumeStatus } from './volumes.ts';
 
 /** Purpose of the keyring DEK that wraps every segment key. */
 export const SEGMENT_KEY_PURPOSE = 'video.segment-keys';
@@ -50,6 +50,11 @@ const OVERWRITE_BATCH = 50;
 /** Segments re-verified per tick at most (the whole catalog is walked every verifyEveryHours). */
 const VERIFY_BATCH = 20;
 
+/** The recording volumes of a configuration: the configured ones, or <dataDir>/video alone. */
+export function volumeSpecsOf(config: Config['video'], dataDir: string): readonly VolumeSpec[] {
+  return config.volumes.length > 0 ? config.volumes : [{ id: 'video', path: path.join(dataDir, 'video'), role: 'mirror' }];
+}
+
 export class VideoStore {
   readonly catalog: SegmentCatalog;
   readonly volumes: VolumeSet;
@@ -67,8 +72,7 @@ export class VideoStore {
   }
 
   static async open(o: VideoStoreOptions): Promise<VideoStore> {
-    const specs = o.config.volumes.length > 0 ? o.config.volumes : [{ id: 'video', path: path.join(o.dataDir, 'video'), role: 'mirror' as const }];
-    const volumes = await VolumeSet.open({ specs, freeSpaceWarnPercent: o.config.freeSpaceWarnPercent, alarms: o.alarms, audit: o.audit, clock: o.clock, logger: o.logger, ...(o.spaceOf === undefined ? {} : { spaceOf: o.spaceOf }) });
+    const volumes = await VolumeSet.open({ specs: volumeSpecsOf(o.config, o.dataDir), freeSpaceWarnPercent: o.config.freeSpaceWarnPercent, alarms: o.alarms, audit: o.audit, clock: o.clock, logger: o.logger, ...(o.spaceOf === undefined ? {} : { spaceOf: o.spaceOf }) });
     const store = new VideoStore(o, volumes);
     volumes.onFailure((v) => store.#onVolumeFailed(v));
     if (o.maintenance === false) return store;
