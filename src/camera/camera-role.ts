@@ -40,6 +40,11 @@ function sourceInput(c: Config['camera']): SourceInput {
   return { kind: 'test-pattern' };
 }
 
+/** Digest for the camera's stream and snapshot: Vigil accounts, the configured algorithms (CAM-T-auth-1). */
+export function cameraAuthenticator(c: Config['camera'], accounts: RtspAccounts): RtspAuthenticator {
+  return new RtspAuthenticator({ realm: RTSP_REALM, verifier: accounts, algorithms: [...c.digestAlgorithms], allowLegacyDigestOverTls: c.digestLegacyOverTls });
+}
+
 export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole> {
   const c = o.config;
   const live = new LiveVideoSource({ codec: 'H264' });
@@ -61,7 +66,7 @@ export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole>
   try {
     for (const [id, port, tls] of [['camera-rtsps', c.rtspsPort, true], ['camera-rtsp', c.rtspPort, false]] as const) {
       if (id === 'camera-rtsp' && port === 0) continue;
-      const authenticator = new RtspAuthenticator({ realm: RTSP_REALM, verifier: o.accounts, algorithms: [...c.digestAlgorithms] });
+      const authenticator = cameraAuthenticator(c, o.accounts);
       const server = new RtspServer({
         authenticator,
         host: o.host,

@@ -26,10 +26,9 @@ import { LiveHub } from '../video/live/live-hub.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
 import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
-import { RTSP_REALM, RtspAccounts } from '../camera/rtsp-accounts.ts';
+import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { SnapshotEndpoint, type SnapshotSource } from '../camera/snapshot.ts';
-import { RtspAuthenticator } from '../video/rtsp/digest-server.ts';
-import { STREAM_PATH, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
+import { STREAM_PATH, cameraAuthenticator, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { OnvifAccounts } from '../camera/onvif/onvif-accounts.ts';
 import { OnvifService } from '../camera/onvif/onvif-service.ts';
 import { acquireServiceLock } from './service-lock.ts';
@@ -213,7 +212,7 @@ function cameraEndpointsOf(
     stream,
   });
   const snapshot = new SnapshotEndpoint({
-    authenticator: new RtspAuthenticator({ realm: RTSP_REALM, verifier: runtime.rtspAccounts, algorithms: [...c.digestAlgorithms] }),
+    authenticator: cameraAuthenticator(c, runtime.rtspAccounts),
     onAuthResult: (r) => runtime.rtspAccounts.onAuthResult(r, 'snapshot'),
     audit: runtime.audit,
     source: snapshots,

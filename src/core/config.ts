@@ -216,6 +216,10 @@ export const ConfigSchema = Type.Object(
           minItems: 1,
           description: 'RTSP Digest algorithms offered. Add MD5 only for recorders that lack SHA-256 (ffmpeg, older NVRs).',
         }),
+        digestLegacyOverTls: Type.Boolean({
+          default: false,
+          description: 'Also accept RFC 2069 Digest (MD5 without qop/nonce count, as GStreamer 1.22 rtspsrc sends it) on RTSPS only, where it cannot be captured and replayed. Needs MD5 in digestAlgorithms.',
+        }),
       },
       { default: {} },
     ),
@@ -300,6 +304,9 @@ function checkCrossFieldRules(config: Config): void {
   }
   if (config.keyring.kek === 'pkcs11' && (config.keyring.pkcs11Module === '' || config.keyring.pkcs11TokenLabel === '')) {
     problems.push('/keyring/pkcs11Module and /keyring/pkcs11TokenLabel are required when kek is pkcs11');
+  }
+  if (config.camera.digestLegacyOverTls && !config.camera.digestAlgorithms.includes('MD5')) {
+    problems.push('/camera/digestLegacyOverTls needs MD5 in /camera/digestAlgorithms (RFC 2069 Digest is MD5 only)');
   }
   const ids = config.video.volumes.map((v) => v.id);
   if (new Set(ids).size !== ids.length) problems.push('/video/volumes ids must be unique');

@@ -5,6 +5,7 @@
 // over RTSPS with the certificate trusted explicitly (CAM-T-auth-2/3).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
@@ -23,7 +24,7 @@ describe('software camera role (real process, real RTSPS)', () => {
     vigil = await startVigil({
       config: {
         security: { mfaRequiredRoles: [], authRateLimitPerMinute: 600 },
-        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'] },
+        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'], digestLegacyOverTls: true },
         video: { segmentSeconds: 10 },
       },
     });
@@ -62,6 +63,38 @@ describe('software camera role (real process, real RTSPS)', () => {
     const events = await admin.get<{ events: Array<{ action: string; target: string; outcome: string; details: Record<string, unknown> }> }>('/api/v1/audit/events?category=auth&limit=200');
     assert.ok(events.body.events.some((e) => e.target === `user:${NVR.username}` && e.outcome === 'failure' && e.details['via'] === 'rtsp'));
     assert.ok(events.body.events.some((e) => e.target === `user:${NVR.username}` && e.outcome === 'success' && e.details['via'] === 'rtsp'));
+  });
+
+  test('GStreamer rtspsrc plays the RTSPS stream with Digest, validating the device certificate', async () => {
+    const gst = requireTool('gst-launch-1.0', 'gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad glib-networking');
+    const unshare = requireTool('unshare', 'util-linux');
+    const ffprobe = requireTool('ffprobe', 'ffmpeg');
+    // GLib's TLS backend trusts only the system bundle: a private mount namespace shows it the
+    // device certificate as that bundle, so validation stays fully on (CA, identity, dates).
+    const bundle = path.join(vigil.dir, 'gst-ca.pem');
+    writeFileSync(bundle, vigil.caPem);
+    const out = path.join(vigil.dir, 'gst.h264');
+    const pipeline = [
+      'rtspsrc', `location=${rtspsUrl}`, `user-id=${NVR.username}`, `user-pw=${NVR.password}`, 'protocols=tcp', 'tls-validation-flags=validate-all', 'latency=0',
+      '!', 'rtph264depay', '!', 'h264parse', '!', 'video/x-h264,stream-format=byte-stream', '!', 'filesink', `location=${out}`,
+    ];
+    const script = 'mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && shift && exec "$@"';
+    const child = spawn(unshare, ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', bundle, gst, '-e', '-q', ...pipeline], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Let it play for a few seconds, then end the stream cleanly (-e: EOS on SIGINT).
+    const early = await Promise.race([exited, new Promise<'playing'>((r) => setTimeout(() => r('playing'), 6000))]);
+    assert.equal(early, 'playing', `gst-launch exited early: ${stderr}`);
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    const probe = await runTool(ffprobe, ['-v', 'error', '-count_frames', '-show_streams', '-of', 'json', out]);
+    assert.equal(probe.code, 0, probe.stderr);
+    const stream = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width: number; height: number; nb_read_frames: string }> }).streams[0];
+    assert.deepEqual([stream?.codec_name, stream?.width, stream?.height], ['h264', 320, 240]);
+    assert.ok(Number(stream?.nb_read_frames) >= 15, `frames received: ${stream?.nb_read_frames}`);
   });
 
   test('the box records its own camera over RTSPS with the certificate trusted explicitly', async () => {

@@ -26,6 +26,11 @@ export interface RtspAuthenticatorOptions {
   nonceTtlMs?: number;
   maxTrackedNonces?: number;
   allowBasicOverTls?: boolean;
+  /**
+   * Accept RFC 2069 Digest (MD5, no qop/nc/cnonce: what GStreamer 1.22's rtspsrc sends) on TLS
+   * connections only, where nobody can capture the header to replay it. Needs MD5 offered.
+   */
+  allowLegacyDigestOverTls?: boolean;
   clock?: Clock;
 }
 
@@ -40,6 +45,7 @@ export class RtspAuthenticator {
   private readonly nonceTtlMs: number;
   private readonly maxTracked: number;
   private readonly allowBasic: boolean;
+  private readonly allowLegacy: boolean;
   private readonly clock: Clock;
   private readonly key = randomBytes(32);
   private readonly used = new Map<string, { issued: number; nc: number }>();
@@ -54,6 +60,7 @@ export class RtspAuthenticator {
     this.nonceTtlMs = options.nonceTtlMs ?? 10 * 60_000;
     this.maxTracked = options.maxTrackedNonces ?? 4096;
     this.allowBasic = options.allowBasicOverTls ?? false;
+    this.allowLegacy = options.allowLegacyDigestOverTls ?? false;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -76,7 +83,7 @@ export class RtspAuthenticator {
     const scheme = header.scheme.toLowerCase();
     if (scheme === 'basic') return this.basic(header, secure);
     if (scheme !== 'digest') return { ok: false, stale: false };
-    return this.digest(method, uri, header.params);
+    return this.digest(method, uri, header.params, secure);
   }
 
   private async basic(header: AuthHeader, secure: boolean): Promise<AuthOutcome> {
@@ -91,15 +98,18 @@ export class RtspAuthenticator {
     return ok ? { ok: true, username } : { ok: false, stale: false };
   }
 
-  private async digest(method: string, uri: string, p: Map<string, string>): Promise<AuthOutcome> {
+  private async digest(method: string, uri: string, p: Map<string, string>, secure: boolean): Promise<AuthOutcome> {
     const algorithm = parseDigestAlgorithm(p.get('algorithm'));
     const username = p.get('username');
     const nonce = p.get('nonce') ?? '';
-    const nc = p.get('nc') ?? '';
-    const cnonce = p.get('cnonce');
     const response = p.get('response') ?? '';
+    // RFC 2069 form: no qop, nc or cnonce — so no nonce count to stop a replay; TLS only.
+    const legacy = p.get('qop') === undefined && !p.has('nc') && !p.has('cnonce');
+    const nc = legacy ? '00000001' : (p.get('nc') ?? '');
+    const cnonce = legacy ? '' : p.get('cnonce');
     if (algorithm === undefined || !this.algorithms.includes(algorithm) || username === undefined || cnonce === undefined) return { ok: false, stale: false };
-    if (p.get('realm') !== this.realm || p.get('qop') !== 'auth' || p.get('uri') !== uri || p.get('userhash') === 'true') return { ok: false, stale: false };
+    if (legacy && !(this.allowLegacy && secure && algorithm === 'MD5')) return { ok: false, stale: false };
+    if (p.get('realm') !== this.realm || (!legacy && p.get('qop') !== 'auth') || p.get('uri') !== uri || p.get('userhash') === 'true') return { ok: false, stale: false };
     if (!/^[0-9a-fA-F]{8}$/.test(nc) || !/^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{64}$/.test(response) || cnonce.length > 256 || username.length > 256) return { ok: false, stale: false };
     const issued = this.checkNonce(nonce);
     if (issued === undefined) return { ok: false, stale: false };
@@ -110,11 +120,13 @@ export class RtspAuthenticator {
     const known = await this.verifier.digestHa1(username, this.realm, algorithm);
     // Same work for an unknown user (NVR-5.4.1.1b): compare against a random HA1.
     const ha1 = known ?? randomBytes(algorithm === 'MD5' ? 16 : 32).toString('hex');
-    const expected = digestResponse({ algorithm, ha1, nonce, method, uri, qop: 'auth', nc, cnonce });
+    const expected = digestResponse({ algorithm, ha1, nonce, method, uri, qop: legacy ? undefined : 'auth', nc, cnonce });
     const a = Buffer.from(expected, 'utf8');
     const b = Buffer.from(response.toLowerCase(), 'utf8');
     const match = a.length === b.length && timingSafeEqual(a, b);
     if (!match || known === undefined) return { ok: false, stale: false };
+    // A legacy client repeats the nonce on each request of its TLS connection: no count to check.
+    if (legacy) return { ok: true, username };
     const current = this.used.get(nonce); // re-read: another request may have used it meanwhile
     if (current !== undefined && count <= current.nc) return { ok: false, stale: true }; // replayed nc
     this.remember(nonce, issued, count);

@@ -28,7 +28,7 @@ describe('Digest, RFC 7616', () => {
     assert.throws(() => parseAuthHeader('Digest realm="unterminated'), (e: unknown) => isVigilError(e, 'VIGIL_RTSP_MALFORMED'));
   });
 
-  function setup(options: { algorithms?: Array<'MD5' | 'SHA-256'>; maxTrackedNonces?: number; allowBasicOverTls?: boolean } = {}) {
+  function setup(options: { algorithms?: Array<'MD5' | 'SHA-256'>; maxTrackedNonces?: number; allowBasicOverTls?: boolean; allowLegacyDigestOverTls?: boolean } = {}) {
     const clock = new ManualClock(1_000_000);
     const server = new RtspAuthenticator({ realm: 'cam', verifier: staticCredentialVerifier(new Map([['alice', 'pw-Alice-123456']])), clock, nonceTtlMs: 60_000, ...options });
     const client = (password = 'pw-Alice-123456', user = 'alice', secure = false) => {
@@ -59,6 +59,23 @@ describe('Digest, RFC 7616', () => {
     const third = auth.authorize('PLAY', URI) ?? '';
     assert.equal((await server.authenticate('TEARDOWN', URI, third, false)).ok, false);
     assert.equal((await server.authenticate('PLAY', `${URI}/x`, third, false)).ok, false);
+  });
+
+  test('RFC 2069 Digest (no qop/nc/cnonce, GStreamer 1.22): only over TLS, only MD5, only when enabled; wrong password still refused', async () => {
+    const legacyHeader = (server: RtspAuthenticator, method: string, password = 'pw-Alice-123456'): string => {
+      const nonce = /nonce="([^"]+)"/.exec(server.challenges(true)[0] ?? '')?.[1] ?? '';
+      const response = digestResponse({ algorithm: 'MD5', ha1: digestHa1('MD5', 'alice', 'cam', password), nonce, method, uri: URI, qop: undefined, nc: '', cnonce: '' });
+      return `Digest username="alice", realm="cam", nonce="${nonce}", uri="${URI}", response="${response}"`;
+    };
+    const { server } = setup({ algorithms: ['SHA-256', 'MD5'], allowLegacyDigestOverTls: true });
+    const header = legacyHeader(server, 'DESCRIBE');
+    assert.deepEqual(await server.authenticate('DESCRIBE', URI, header, true), { ok: true, username: 'alice' });
+    assert.equal((await server.authenticate('DESCRIBE', URI, header, true)).ok, true, 'the client repeats its nonce on its TLS connection');
+    assert.equal((await server.authenticate('DESCRIBE', URI, header, false)).ok, false, 'never in clear: no nonce count stops a replay there');
+    assert.equal((await server.authenticate('DESCRIBE', URI, legacyHeader(server, 'DESCRIBE', 'wrong-password-1'), true)).ok, false);
+    assert.equal((await server.authenticate('DESCRIBE', URI, header.replace('Digest ', 'Digest algorithm=SHA-256, '), true)).ok, false, 'RFC 2069 is MD5 only');
+    const strict = setup({ algorithms: ['SHA-256', 'MD5'] }).server;
+    assert.equal((await strict.authenticate('DESCRIBE', URI, legacyHeader(strict, 'DESCRIBE'), true)).ok, false, 'off by default');
   });
 
   test('nonce expiry → stale=true; forged nonce, wrong password and unknown user → the same refusal', async () => {
