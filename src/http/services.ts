@@ -11,6 +11,7 @@ import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 import type { LiveHub } from '../video/live/live-hub.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
+import type { DiscoveryService } from '../device/discovery/discovery-service.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
@@ -32,6 +33,8 @@ export interface AppServices {
   video: VideoStore;
   live: LiveHub;
   access: AccessPlatform;
+  /** Discovery toggles and the SNMPv3 user (NVR-5.3.2.1a, CAM-5.3.2.2). */
+  discovery: DiscoveryService;
   /** Ed25519 public key of the device: verifies audit checkpoints and exports offline. */
   devicePublicKeyPem: string;
   verifyAudit(): Promise<AuditVerification>;
