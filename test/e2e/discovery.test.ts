@@ -7,9 +7,11 @@
 // sent to a multicast group.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import dnsPacket from 'dns-packet';
-import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { runVigil, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 import { udpExchange } from '../../src/assess/udp-probe.ts';
@@ -88,6 +90,24 @@ describe('device discovery: off by default, administrator toggles, audited (NVR-
     return events;
   }
 
+  /** `vigil assess --only services` against the target, as a lab runs it: the discovery finding. */
+  async function assessDiscovery(): Promise<{ status: string; evidence: string }> {
+    const out = mkdtempSync(path.join(tmpdir(), 'vigil-assess-disc-'));
+    try {
+      const ca = path.join(out, 'ca.pem');
+      writeFileSync(ca, vigil.caPem);
+      const r = await runVigil(['assess', HOST, '--port', String(vigil.port), '--ca', ca, '--only', 'services', '--format', 'json', '--out', out], { timeoutMs: 120_000 });
+      const file = readdirSync(out).find((f) => f.endsWith('.json'));
+      assert.ok(file !== undefined, r.stdout + r.stderr);
+      const report = JSON.parse(readFileSync(path.join(out, file), 'utf8')) as { findings: Array<{ id: string; status: string; evidence: string }> };
+      const finding = report.findings.find((f) => f.id === 'services.discovery');
+      assert.ok(finding !== undefined, JSON.stringify(report.findings).slice(0, 500));
+      return finding;
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+
   const serviceIds = async (): Promise<string[]> =>
     (await admin.get<{ services: Array<{ id: string; protocol: string; port: number }> }>('/api/v1/system/services')).body.services.map((s) => `${s.id}/${s.protocol}/${s.port}`).sort();
 
@@ -103,6 +123,8 @@ describe('device discovery: off by default, administrator toggles, audited (NVR-
     assert.deepEqual(state.protocols.map((p) => [p.protocol, p.enabled, p.listening]), [['ws-discovery', false, false], ['ssdp', false, false], ['mdns', false, false], ['snmp', false, false]]);
     assert.equal(state.snmpUser, null);
     assert.equal((await admin.anonymous().get('/upnp/device.xml')).status, 404);
+    const assessed = await assessDiscovery();
+    assert.equal(assessed.status, 'pass', assessed.evidence);
   });
 
   test('only administrators see or change discovery (403 for a viewer, 401 anonymous)', async () => {
@@ -175,6 +197,11 @@ describe('device discovery: off by default, administrator toggles, audited (NVR-
     for (const [id, port] of [['ws-discovery', PORTS.wsd], ['ssdp', PORTS.ssdp], ['mdns', PORTS.mdns], ['snmp', PORTS.snmp]] as const) {
       assert.ok(ids.includes(`${id}/udp/${port}`), `${id} declared as open: ${ids.join(', ')}`);
     }
+    // The lab's check sees all four (SNMP through SNMPv3 engine discovery: no community answers).
+    const assessed = await assessDiscovery();
+    assert.equal(assessed.status, 'fail');
+    for (const seen of [/SNMPv3 agent answered engine-ID discovery/, /SSDP\/UPnP/, /mDNS\/Bonjour/, /WS-Discovery/]) assert.match(assessed.evidence, seen);
+    assert.doesNotMatch(assessed.evidence, /community "public" answered/);
   });
 
   test('turned off, everything is silent again and the description is gone; every change is audited', async () => {

@@ -142,12 +142,14 @@ export class DiscoveryResponders {
       });
       const responder = await UdpResponder.start({
         ...base, name: 'ssdp', maxDatagramBytes: SSDP_MAX_BYTES, multicastGroup: SSDP_MULTICAST_GROUP,
-        handle: (datagram, _source, respond) => {
+        handle: (datagram, source, respond) => {
           const search = parseMSearch(datagram);
           if (search === undefined) return;
           const datagrams = searchResponses(search, device());
-          // UDA 2.0 §1.3.3: answer at a random time within MX seconds (bounded to 5 s by the parser).
-          respond({ datagrams, delayMs: search.mx === 0 ? 0 : Math.floor(Math.random() * search.mx * 1000) });
+          // UDA 2.0 §1.3.3: a multicast search is answered at a random time within MX seconds
+          // (bounded to 5 s by the parser); a unicast search at once.
+          const spread = source.multicast && search.mx > 0;
+          respond({ datagrams, delayMs: spread ? Math.floor(Math.random() * search.mx * 1000) : 0 });
         },
       });
       this.#running.set(protocol, { responder });

@@ -20,7 +20,14 @@ export interface DiscoveryReply {
  * Handles one datagram that passed the size and rate bounds: ignores it (not for us), throws
  * MalformedDatagram, or calls `respond` (at once, or later for an asynchronous protocol engine).
  */
-export type DatagramHandler = (datagram: Buffer, source: { address: string; port: number }, respond: (reply: DiscoveryReply) => void) => void;
+export type DatagramHandler = (datagram: Buffer, source: DatagramSource, respond: (reply: DiscoveryReply) => void) => void;
+
+export interface DatagramSource {
+  address: string;
+  port: number;
+  /** It may have been sent to the multicast group (not a unicast request to our address). */
+  multicast: boolean;
+}
 
 /** Thrown by a handler for input that is not a valid request of its protocol: counted, dropped. */
 export class MalformedDatagram extends Error {}
@@ -137,7 +144,9 @@ export class UdpResponder {
     const family = isIP(this.#o.host) === 6 ? 'udp6' : 'udp4';
     const unicast = dgram.createSocket({ type: family, reuseAddr: false });
     this.#sockets.push(unicast);
-    unicast.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+    // Bound to the wildcard, a socket cannot tell a group datagram from a unicast one.
+    const wildcardBind = this.#o.host === '0.0.0.0' || this.#o.host === '::';
+    unicast.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, wildcardBind));
     unicast.on('error', (err) => this.#o.logger.warn({ err, responder: this.#o.name }, 'discovery socket error'));
     await bindSocket(unicast, this.#o.port, this.#o.host);
     this.#unicast = unicast;
@@ -149,7 +158,7 @@ export class UdpResponder {
     const multicast = wildcard ? unicast : dgram.createSocket({ type: 'udp4', reuseAddr: true });
     if (!wildcard) {
       this.#sockets.push(multicast);
-      multicast.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
+      multicast.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo, true));
       multicast.on('error', (err) => this.#o.logger.warn({ err, responder: this.#o.name }, 'discovery multicast socket error'));
       await new Promise<void>((resolve, reject) => {
         multicast.once('error', reject);
@@ -159,7 +168,7 @@ export class UdpResponder {
     multicast.addMembership(group, wildcard ? undefined : this.#o.host);
   }
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo, multicast: boolean): void {
     if (this.#closed) return;
     this.counters.received++;
     if (msg.length > this.#o.maxDatagramBytes) {
@@ -171,7 +180,7 @@ export class UdpResponder {
       return;
     }
     try {
-      this.#o.handle(msg, { address: rinfo.address, port: rinfo.port }, (reply) => this.#respond(reply, rinfo));
+      this.#o.handle(msg, { address: rinfo.address, port: rinfo.port, multicast }, (reply) => this.#respond(reply, rinfo));
     } catch (err) {
       if (!(err instanceof MalformedDatagram)) this.#o.logger.warn({ err, responder: this.#o.name }, 'discovery handler failed');
       this.counters.malformed++;
