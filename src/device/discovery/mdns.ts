@@ -43,8 +43,8 @@ const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase(
 const instanceName = (d: MdnsDevice, s: MdnsService): string => `${d.instance.replace(/\\/g, '\\\\').replace(/\./g, '\\.')}.${s.type}.local`;
 
 function isQueryClass(c: string | undefined): boolean {
-  // dns-packet reports IN with the QU bit (RFC 6762 §5.4) as UNKNOWN_32769.
-  return c === undefined || c === 'IN' || c === 'ANY' || c === 'UNKNOWN_32769' || c === 'UNKNOWN_32767';
+  // dns-packet reports IN / ANY with the QU bit (RFC 6762 §5.4) as UNKNOWN_32769 / UNKNOWN_33023.
+  return c === undefined || c === 'IN' || c === 'ANY' || c === 'UNKNOWN_32769' || c === 'UNKNOWN_33023';
 }
 
 function records(d: MdnsDevice, q: Question, ttl: (host: boolean) => number): { answers: Answer[]; additionals: Answer[] } {
