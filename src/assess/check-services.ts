@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { mapBounded } from './bounded.ts';
 import { excerpt } from './http-probe.ts';
-import { dnsQuery, snmpGetSysDescr, ssdpSearch, wsDiscoveryProbe } from './udp-payloads.ts';
+import { dnsQuery, snmpGetSysDescr, snmpV3Discovery, ssdpSearch, wsDiscoveryProbe } from './udp-payloads.ts';
 import { udpExchange } from './udp-probe.ts';
 import type { AssessContext } from './context.ts';
 import type { ClauseRef, Finding } from './types.ts';
@@ -133,6 +133,11 @@ async function discoveryFinding(ctx: AssessContext): Promise<Finding> {
       }
     }
   }
+  if (!answering.some((a) => a.startsWith('SNMP'))) {
+    // An SNMPv3-only agent ignores communities but answers engine discovery: still "on".
+    const v3 = await udpExchange(ctx.host, 161, snmpV3Discovery(), 1500);
+    if (v3.state === 'open' && v3.reply !== undefined) answering.push(`SNMPv3 agent answered engine-ID discovery (${v3.reply.length} bytes; no community answered)`);
+  }
   const ssdp = await udpExchange(ctx.host, 1900, ssdpSearch(ctx.host), 1500);
   if (ssdp.state === 'open' && ssdp.reply !== undefined) answering.push(`SSDP/UPnP: "${excerpt(ssdp.reply.toString('latin1'), 120)}"`);
   const mdns = await udpExchange(ctx.host, 5353, dnsQuery('_services._dns-sd._udp.local', 12, { id: 0x5647 }), 1500);
@@ -145,7 +150,7 @@ async function discoveryFinding(ctx: AssessContext): Promise<Finding> {
     title: 'SNMP, SSDP/UPnP, mDNS/Bonjour and WS-Discovery are off by default',
     status: answering.length === 0 ? 'pass' : 'fail',
     clauses: DISCOVERY_CLAUSES,
-    evidence: answering.length === 0 ? 'no answer to SNMP (public/private, v1/v2c), SSDP M-SEARCH, mDNS or WS-Discovery Probe (unicast to the target)' : answering.join('; '),
+    evidence: answering.length === 0 ? 'no answer to SNMP (public/private, v1/v2c; SNMPv3 engine discovery), SSDP M-SEARCH, mDNS or WS-Discovery Probe (unicast to the target)' : answering.join('; '),
     ...(answering.length === 0 ? {} : { severity: 'medium' as const, fix: 'Ship discovery and SNMP off by default, with a user toggle; never the communities public/private.' }),
   };
 }

@@ -48,6 +48,21 @@ export function snmpGetSysDescr(community: string, version: 'v1' | 'v2c', reques
   return tlv(0x30, Buffer.concat([Buffer.from([0x02, 0x01, version === 'v1' ? 0 : 1]), tlv(0x04, Buffer.from(community, 'latin1')), pdu]));
 }
 
+/**
+ * RFC 3414 §4: SNMPv3 engine-ID discovery — a reportable, noAuthNoPriv GetRequest with an empty
+ * user and engine id. Any SNMPv3 agent answers it with a Report (usmStatsUnknownEngineIDs),
+ * whatever its users: it shows an agent is on even where no community answers.
+ */
+export function snmpV3Discovery(messageId = 0x5647): Buffer {
+  const int = (n: number): Buffer => tlv(0x02, n < 0x80 ? Buffer.from([n]) : Buffer.from([0, (n >> 8) & 0xff, n & 0xff]).subarray(n < 0x8000 ? 1 : 0));
+  const octets = (b: Buffer): Buffer => tlv(0x04, b);
+  const globalData = tlv(0x30, Buffer.concat([int(messageId & 0x7fff), tlv(0x02, Buffer.from([0x00, 0xff, 0xe3])), octets(Buffer.from([0x04])), int(3)]));
+  const usm = octets(tlv(0x30, Buffer.concat([octets(Buffer.alloc(0)), int(0), int(0), octets(Buffer.alloc(0)), octets(Buffer.alloc(0)), octets(Buffer.alloc(0))])));
+  const pdu = tlv(0xa0, Buffer.concat([int(messageId & 0x7fff), int(0), int(0), tlv(0x30, Buffer.alloc(0))]));
+  const scoped = tlv(0x30, Buffer.concat([octets(Buffer.alloc(0)), octets(Buffer.alloc(0)), pdu]));
+  return tlv(0x30, Buffer.concat([int(3), globalData, usm, scoped]));
+}
+
 /** UPnP Device Architecture 2.0 §1.3.2: a unicast M-SEARCH (sent to the named device only). */
 export function ssdpSearch(host: string): Buffer {
   return Buffer.from(`M-SEARCH * HTTP/1.1\r\nHOST: ${host}:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n`, 'ascii');

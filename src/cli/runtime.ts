@@ -45,6 +45,10 @@ import { BackupService } from '../backup/backup-service.ts';
 import { BackupScheduler } from '../backup/scheduler.ts';
 import { DirectoryTarget } from '../backup/directory-target.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
+import { DiscoveryRepository } from '../device/discovery/discovery-repository.ts';
+import { DiscoveryResponders } from '../device/discovery/discovery-responders.ts';
+import { DiscoveryService } from '../device/discovery/discovery-service.ts';
+import { isDiscoveryProtocol } from '../device/discovery/protocols.ts';
 import { buildApp } from '../http/app.ts';
 import { startRedirectListener, type RedirectListener } from '../http/redirect.ts';
 import type { AppServices, ListeningService } from '../http/services.ts';
@@ -72,6 +76,8 @@ export interface Runtime {
   enrolment: DeviceEnrolment;
   deviceCa: DeviceCa;
   credentialSets: PublishedCredentialSets;
+  /** SSDP, mDNS, SNMP, WS-Discovery: off until an administrator turns them on (NVR-5.3.2.1a). */
+  discovery: DiscoveryService;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(filter?: AuditExportFilter): AsyncIterable<string>;
   close(): Promise<void>;
@@ -131,6 +137,28 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     await onvifAccounts.install(config.camera.enabled);
     const video = await VideoStore.open({ store, keyring, signer, alarms, audit, clock, logger: logger.child({ component: 'video' }), config: config.video, dataDir: config.dataDir, maintenance: options.service === true });
     closers.push(() => video.close());
+    const discovery = new DiscoveryService({
+      repository: new DiscoveryRepository(store.db),
+      sealer: keyring,
+      audit,
+      clock,
+      cameraRole: config.camera.enabled,
+      logger: logger.child({ component: 'discovery' }),
+      responders: new DiscoveryResponders({
+        host: config.http.host,
+        ports: { 'ws-discovery': config.discovery.wsDiscoveryPort, ssdp: config.discovery.ssdpPort, mdns: config.discovery.mdnsPort, snmp: config.discovery.snmpPort },
+        answersPerSourcePerMinute: config.discovery.answersPerSourcePerMinute,
+        deviceName: config.deviceName,
+        manufacturer: PRODUCT.name,
+        model: PRODUCT.model,
+        version: PRODUCT.version,
+        deviceId: signer.keyId,
+        cameraRole: config.camera.enabled,
+        startedAt: clock.now(),
+      }, logger.child({ component: 'discovery' })),
+    });
+    await discovery.load();
+    closers.push(() => discovery.close());
     const backup = new BackupService({ video, keyring, signer, audit, clock, deviceName: config.deviceName, mirrorCopies: config.video.mirrorCopies });
     return {
       config,
@@ -154,6 +182,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
       enrolment,
       deviceCa,
       credentialSets,
+      discovery,
       verifyAudit: async () => {
         await audit.flush();
         return verifyAuditChain({ store, publicKeyPem: signer.publicKeyPem });
@@ -179,6 +208,7 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
     video: runtime.video,
     live: runtime.live,
     access: runtime.access,
+    discovery: runtime.discovery,
     devicePublicKeyPem: runtime.signer.publicKeyPem,
     verifyAudit: runtime.verifyAudit,
     exportAudit: runtime.exportAudit,
@@ -254,7 +284,7 @@ export async function startService(config: Config): Promise<RunningService> {
       hostnames: [...new Set(['localhost', config.http.host])],
       tlsConfig: config.tls,
     });
-    let listening: ListeningService[] = [];
+    let listening: () => ListeningService[] = () => [];
     let origin = '';
     // The host as it appears in a URL (IPv6 literals in brackets): the origin and the stream URL.
     const urlHost = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -271,7 +301,7 @@ export async function startService(config: Config): Promise<RunningService> {
           return tls;
         },
       },
-      listening: () => listening,
+      listening: () => listening(),
       origin: () => origin,
       ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');
@@ -325,11 +355,19 @@ export async function startService(config: Config): Promise<RunningService> {
       });
       boundPorts.set('device-mtls', deviceSync.port);
     }
-    // The declared services as actually bound (ports of 0 resolved).
-    listening = DECLARED_SERVICES.flatMap((s) => {
-      const l = s.listen(config);
-      return l === null ? [] : [{ id: s.id, protocol: s.protocol, host: l.host, port: boundPorts.get(s.id) ?? l.port, application: s.application, authentication: s.authentication }];
-    });
+    // Discovery responders start now that the HTTPS origin and the RTSPS port are known.
+    runtime.discovery.responders.attach({ origin: () => origin, rtspsPort: () => camera?.ports.get('camera-rtsps') });
+    await runtime.discovery.load();
+    // The declared services as actually bound (ports of 0 resolved), with the discovery
+    // toggles as they are at the moment of asking.
+    listening = () => {
+      const discovery = runtime.discovery.toggles();
+      return DECLARED_SERVICES.flatMap((s) => {
+        const l = s.listen(config, discovery);
+        const bound = boundPorts.get(s.id) ?? (isDiscoveryProtocol(s.id) ? runtime.discovery.port(s.id) : undefined);
+        return l === null ? [] : [{ id: s.id, protocol: s.protocol, host: l.host, port: bound ?? l.port, application: s.application, authentication: s.authentication }];
+      });
+    };
     recorder = new RecorderService({ cameras: runtime.cameras, video: runtime.video, live: runtime.live, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'recorder' }), config: config.video });
     await recorder.start();
     if (config.backup.schedule.enabled) {
@@ -374,6 +412,7 @@ export async function startService(config: Config): Promise<RunningService> {
         await recorder?.stop();
         await camera?.stop();
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
+        await runtime.discovery.close();
         await redirect?.close();
         await deviceSync?.close();
         await app.close();

@@ -168,6 +168,19 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    discovery: Type.Object(
+      {
+        // Whether each protocol answers is not configuration: it is an administrator's runtime
+        // toggle kept in the store, off on a fresh install (NVR-5.3.2.1a, CAM-5.3.2.2). Only the
+        // ports are configured here, on http.host.
+        wsDiscoveryPort: Type.Integer({ minimum: 0, maximum: 65535, default: 3702, description: 'UDP port of the ONVIF WS-Discovery responder (camera role), when an administrator turns it on. 0 picks a free port.' }),
+        ssdpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1900, description: 'UDP port of the SSDP (UPnP) responder, when an administrator turns it on. 0 picks a free port.' }),
+        mdnsPort: Type.Integer({ minimum: 0, maximum: 65535, default: 5353, description: 'UDP port of the mDNS (Bonjour) responder, when an administrator turns it on. 0 picks a free port.' }),
+        snmpPort: Type.Integer({ minimum: 0, maximum: 65535, default: 161, description: 'UDP port of the read-only SNMPv3 agent, when an administrator turns it on. 0 picks a free port.' }),
+        answersPerSourcePerMinute: Type.Integer({ minimum: 1, maximum: 6000, default: 60, description: 'Answers each source address gets per minute from each discovery responder; more requests are dropped.' }),
+      },
+      { default: {} },
+    ),
     backup: Type.Object(
       {
         schedule: Type.Object(

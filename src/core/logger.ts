@@ -26,6 +26,9 @@ export const REDACTED_KEYS = [
   'set-cookie',
   'x-csrf-token',
   'credentials',
+  'passphrase',
+  'authPassphrase',
+  'privPassphrase',
 ] as const;
 
 function redactPaths(): string[] {

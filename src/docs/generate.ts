@@ -36,7 +36,7 @@ export function configurationMarkdown(): string {
 export function networkServicesMarkdown(): string {
   const rows = DECLARED_SERVICES.map(
     (s) =>
-      `| ${s.id} | ${s.role} | ${s.protocol.toUpperCase()} | ${portOf(s.id)} | ${s.defaultState} | ${s.application} | ${s.purpose} | ${s.authentication} |`,
+      `| ${s.id} | ${s.role} | ${s.protocol.toUpperCase()} | ${portOf(s.portOption)} | ${s.defaultState} | ${s.application} | ${s.purpose} | ${s.authentication} |`,
   );
   return [
     '# Network services',
@@ -45,8 +45,10 @@ export function networkServicesMarkdown(): string {
     '',
     'Every port Vigil can open. Nothing else listens: `vigil assess` and the test suite compare a port',
     'scan with this table (NVR-5.2.2.1a, CAM-T-sys-2, ACS-5.2.2.3). Device discovery (SSDP/UPnP,',
-    'mDNS/Bonjour, SNMP, WS-Discovery) is off by default and has no entry until a role that offers it',
-    'is enabled (NVR-5.3.2.1a). There is no debug or maintenance port (NVR-5.3.2.1d, CAM-T-com-3).',
+    'mDNS/Bonjour, SNMP, WS-Discovery) is off on a fresh install and opens only when an administrator',
+    'turns it on at run time (`PUT /api/v1/system/discovery`, audited; NVR-5.3.2.1a, CAM-5.3.2.2);',
+    '`GET /api/v1/system/services` lists what is open now. There is no debug or maintenance port',
+    '(NVR-5.3.2.1d, CAM-T-com-3).',
     '',
     '| id | role | protocol | default port | default state | application protocol | purpose | authentication |',
     '|---|---|---|---|---|---|---|---|',
@@ -55,8 +57,8 @@ export function networkServicesMarkdown(): string {
   ].join('\n');
 }
 
-function portOf(id: string): string {
-  const option = describeConfig().find((o) => (id === 'https-api' ? o.path === 'http.port' : o.path === 'http.plainHttpPort'));
+function portOf(portOption: string): string {
+  const option = describeConfig().find((o) => o.path === portOption);
   return option === undefined ? '' : `${option.default} (\`${option.path}\`)`;
 }
 

@@ -4,24 +4,31 @@
 // (NVR-5.2.2.1a, CAM-T-sys-2, ACS-5.2.2.3). Discovery protocols are off by default
 // (NVR-5.3.2.1a, CAM-5.3.2.2).
 import type { Config } from '../core/config.ts';
+import { DISCOVERY_OFF, type DiscoveryToggles } from '../device/discovery/protocols.ts';
 
 export interface DeclaredService {
   id: string;
-  /** Vigil role that opens it. */
+  /** Vigil role that opens it ('web': any role, with the HTTPS service). */
   role: 'nvr' | 'access' | 'camera' | 'controller' | 'lock' | 'web';
+  /** The configuration option holding its port. */
+  portOption: string;
   protocol: 'tcp' | 'udp';
   /** Application protocol and its security. */
   application: string;
   purpose: string;
   authentication: string;
   defaultState: 'on' | 'off';
-  /** Port and address it listens on for a given configuration; null when off. */
-  listen(config: Config): { host: string; port: number } | null;
+  /**
+   * Port and address it listens on; null when off. What is on is decided by the configuration
+   * and, for discovery, by the administrator's runtime toggles (DISCOVERY_OFF on a fresh install).
+   */
+  listen(config: Config, discovery: DiscoveryToggles): { host: string; port: number } | null;
 }
 
 export const DECLARED_SERVICES: readonly DeclaredService[] = [
   {
     id: 'https-api',
+    portOption: 'http.port',
     role: 'web',
     protocol: 'tcp',
     application: 'HTTPS (TLS 1.2/1.3, AES-256-GCM, ECDHE only): REST API, web UI, WebSocket live view; with the camera role also ONVIF Profile S SOAP 1.2 (/onvif/device_service, /onvif/media_service) and the JPEG snapshot URI (/onvif/snapshot)',
@@ -32,6 +39,7 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
   },
   {
     id: 'http-redirect',
+    portOption: 'http.plainHttpPort',
     role: 'web',
     protocol: 'tcp',
     application: 'HTTP, redirect to HTTPS only (serves no content)',
@@ -42,6 +50,7 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
   },
   {
     id: 'device-mtls',
+    portOption: 'devices.mtlsPort',
     role: 'access',
     protocol: 'tcp',
     application: 'Vigil device sync: length-prefixed JSON over mutually authenticated TLS 1.2/1.3 (AES-256-GCM, ECDHE); only certificates of the device CA',
@@ -52,6 +61,7 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
   },
   {
     id: 'camera-rtsps',
+    portOption: 'camera.rtspsPort',
     role: 'camera',
     protocol: 'tcp',
     application: 'RTSPS: RTSP 1.0 over TLS 1.2/1.3 (device certificate), RTP interleaved on the same connection',
@@ -62,6 +72,7 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
   },
   {
     id: 'camera-rtsp',
+    portOption: 'camera.rtspPort',
     role: 'camera',
     protocol: 'tcp',
     application: 'RTSP 1.0 in clear, RTP interleaved (video is not encrypted on this port)',
@@ -69,6 +80,50 @@ export const DECLARED_SERVICES: readonly DeclaredService[] = [
     authentication: 'RTSP Digest only (no Basic in clear), Vigil accounts holding camera.view',
     defaultState: 'off',
     listen: (c) => (c.camera.enabled && c.camera.rtspPort !== 0 ? { host: c.http.host, port: c.camera.rtspPort } : null),
+  },
+  {
+    id: 'ws-discovery',
+    portOption: 'discovery.wsDiscoveryPort',
+    role: 'camera',
+    protocol: 'udp',
+    application: 'ONVIF WS-Discovery (SOAP-over-UDP 2005/04): answers Probe with ProbeMatches by unicast to the prober; never sends Hello/Bye. Joins 239.255.255.250 only when bound to a non-loopback address',
+    purpose: 'Lets ONVIF clients find the software camera (types dn:NetworkVideoTransmitter, tds:Device; XAddrs = the HTTPS device service)',
+    authentication: 'None (discovery reveals the device service URL, name and model only). Off by default; an administrator turns it on (PUT /api/v1/system/discovery, audited). Camera role only (NVR-5.3.2.1a, CAM-5.3.2.2)',
+    defaultState: 'off',
+    listen: (c, d) => (d['ws-discovery'] && c.camera.enabled ? { host: c.http.host, port: c.discovery.wsDiscoveryPort } : null),
+  },
+  {
+    id: 'ssdp',
+    portOption: 'discovery.ssdpPort',
+    role: 'web',
+    protocol: 'udp',
+    application: 'SSDP (UPnP Device Architecture 2.0): answers M-SEARCH (ssdp:all, upnp:rootdevice, our UUID and device type) by unicast, MX honoured up to 5 s; no NOTIFY, no UPnP actions or port mapping. LOCATION is the HTTPS description /upnp/device.xml, served only while SSDP is on',
+    purpose: 'Lets UPnP tools and video management software find the device and its web interface',
+    authentication: 'None (reveals name, model and the HTTPS URL only). Off by default; administrator toggle, audited (NVR-5.3.2.1a, CAM-5.3.2.2)',
+    defaultState: 'off',
+    listen: (c, d) => (d.ssdp ? { host: c.http.host, port: c.discovery.ssdpPort } : null),
+  },
+  {
+    id: 'mdns',
+    portOption: 'discovery.mdnsPort',
+    role: 'web',
+    protocol: 'udp',
+    application: 'mDNS / DNS-SD (RFC 6762, RFC 6763): answers queries for _https._tcp (and _rtsps._tcp with the camera role), service enumeration, SRV/TXT/A/AAAA, by unicast to the querier; never probes, announces or answers negatively',
+    purpose: 'Bonjour discovery of the web interface and the camera stream',
+    authentication: 'None (reveals name, host name, addresses and ports only). Off by default; administrator toggle, audited (NVR-5.3.2.1a, CAM-5.3.2.2)',
+    defaultState: 'off',
+    listen: (c, d) => (d.mdns ? { host: c.http.host, port: c.discovery.mdnsPort } : null),
+  },
+  {
+    id: 'snmp',
+    portOption: 'discovery.snmpPort',
+    role: 'web',
+    protocol: 'udp',
+    application: 'SNMPv3 only (USM authPriv: HMAC-SHA-256/512 RFC 7860, AES-128 RFC 3826), read-only system group (RFC 3418). SNMPv1/v2c community requests are dropped unanswered',
+    purpose: 'Read-only monitoring: sysDescr, sysObjectID, sysUpTime, sysContact, sysName, sysLocation, sysServices',
+    authentication: 'One administrator-set SNMPv3 user (passphrases policy-checked, sealed at rest); no community strings ever. Off by default; administrator toggle, audited (NVR-5.3.2.1a, CAM-T-com-2)',
+    defaultState: 'off',
+    listen: (c, d) => (d.snmp ? { host: c.http.host, port: c.discovery.snmpPort } : null),
   },
 ];
 
@@ -79,11 +134,11 @@ export interface ActiveService {
   port: number;
 }
 
-/** The services a configuration opens. A port 0 means "any free port", resolved at start. */
-export function activeServices(config: Config): ActiveService[] {
+/** The services a configuration (and the discovery toggles) open. A port 0 means "any free port", resolved at start. */
+export function activeServices(config: Config, discovery: DiscoveryToggles = DISCOVERY_OFF): ActiveService[] {
   const out: ActiveService[] = [];
   for (const s of DECLARED_SERVICES) {
-    const l = s.listen(config);
+    const l = s.listen(config, discovery);
     if (l !== null) out.push({ id: s.id, protocol: s.protocol, host: l.host, port: l.port });
   }
   return out;

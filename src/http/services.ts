@@ -12,6 +12,7 @@ import type { VideoStore } from '../video/storage/video-store.ts';
 import type { LiveHub } from '../video/live/live-hub.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
 import type { SnapshotEndpoint } from '../camera/snapshot.ts';
+import type { DiscoveryService } from '../device/discovery/discovery-service.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
@@ -33,6 +34,8 @@ export interface AppServices {
   video: VideoStore;
   live: LiveHub;
   access: AccessPlatform;
+  /** Discovery toggles and the SNMPv3 user (NVR-5.3.2.1a, CAM-5.3.2.2). */
+  discovery: DiscoveryService;
   /** Ed25519 public key of the device: verifies audit checkpoints and exports offline. */
   devicePublicKeyPem: string;
   verifyAudit(): Promise<AuditVerification>;

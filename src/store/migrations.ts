@@ -12,6 +12,7 @@ import * as m005 from './migrations/005_access.ts';
 import * as m006 from './migrations/006_camera.ts';
 import * as m007 from './migrations/007_devices.ts';
 import * as m008 from './migrations/008_onvif.ts';
+import * as m009 from './migrations/009_discovery.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -24,6 +25,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '006_camera': m006,
   '007_devices': m007,
   '008_onvif': m008,
+  '009_discovery': m009,
 };
 
 class ListedMigrations implements MigrationProvider {

@@ -343,6 +343,26 @@ export interface OnvifCredentialsTable {
   updated_at: number;
 }
 
+/** An administrator's on/off choice for one discovery protocol (009); no row means off. */
+export interface DiscoveryProtocolsTable {
+  /** ws-discovery | ssdp | mdns | snmp */
+  protocol: string;
+  enabled: number;
+  updated_by: string;
+  updated_at: number;
+}
+
+/** The SNMPv3 USM user of the read-only agent (009): passphrases sealed, never in clear. */
+export interface SnmpUsersTable {
+  username: string;
+  /** sha256 | sha512 ... (RFC 7860) */
+  auth_protocol: string;
+  /** aes128 (RFC 3826) */
+  priv_protocol: string;
+  sealed_passphrases: Buffer;
+  updated_at: number;
+}
+
 /** A device of the site enrolled with the device CA (007): ACS-5.1.1.11, one row per identity. */
 export interface DevicesTable {
   /** The identity in the certificate's SAN URI urn:vigil:device:<id>. */
@@ -450,4 +470,6 @@ export interface Database {
   device_revocations: DeviceRevocationsTable;
   device_event_heads: DeviceEventHeadsTable;
   device_events: DeviceEventsTable;
+  discovery_protocols: DiscoveryProtocolsTable;
+  snmp_users: SnmpUsersTable;
 }

@@ -68,9 +68,10 @@ describe('network exposure (nmap, /proc, sslscan)', () => {
   test('NVR-5.2.2.1a: the sockets the process holds are exactly the declared services', async () => {
     const { DECLARED_SERVICES } = await import('../../src/docs/services.ts');
     const { loadConfig } = await import('../../src/core/config.ts');
+    const { DISCOVERY_OFF } = await import('../../src/device/discovery/protocols.ts');
     const config = loadConfig({ file: vigil.configFile, env: {} });
     declared = DECLARED_SERVICES.flatMap((s) => {
-      const l = s.listen(config);
+      const l = s.listen(config, DISCOVERY_OFF);
       if (l === null) return [];
       return [{ id: s.id, protocol: s.protocol, port: s.id === 'https-api' ? vigil.port : l.port }];
     });

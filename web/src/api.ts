@@ -63,7 +63,7 @@ function errorOf(status: number, body: unknown): ApiError {
 }
 
 /** A JSON request. The response shape is the server's validated response schema. */
-export async function api<T>(method: 'GET' | 'POST', path: string, body?: object, options: { quiet?: boolean } = {}): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: object, options: { quiet?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') {
     headers['content-type'] = 'application/json';

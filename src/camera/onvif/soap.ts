@@ -136,17 +136,24 @@ function usernameToken(header: unknown): RawUsernameToken | undefined {
   };
 }
 
-/** Parses one SOAP 1.2 request; every defect is a sender fault, never an exception of the parser. */
-export function parseSoapRequest(raw: string): SoapRequest {
+/**
+ * The one hardened way to turn untrusted XML into a tree (also WS-Discovery over UDP): screened,
+ * validated, parsed with local names; every defect is a SoapFault, never a parser exception.
+ */
+export function parseScreenedXml(raw: string): unknown {
   screenXml(raw);
   const valid = XMLValidator.validate(raw);
   if (valid !== true) throw malformed('request is not well-formed XML');
-  let doc: unknown;
   try {
-    doc = parser.parse(raw);
+    return parser.parse(raw);
   } catch {
     throw malformed('request is not well-formed XML');
   }
+}
+
+/** Parses one SOAP 1.2 request; every defect is a sender fault, never an exception of the parser. */
+export function parseSoapRequest(raw: string): SoapRequest {
+  const doc = parseScreenedXml(raw);
   const envelope = child(doc, 'Envelope');
   if (!isRecord(envelope)) throw malformed('no SOAP Envelope');
   const body = child(envelope, 'Body');

@@ -2,6 +2,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { api, formatTime, messageOf } from '../api.ts';
 import { ErrorMessage, PageTitle } from '../ui.tsx';
+import { DiscoverySection } from './Discovery.tsx';
 
 interface Info {
   name: string;
@@ -39,6 +40,7 @@ export function SystemInfoPage(): ReactNode {
           <dt>Certificate</dt><dd>{info.tls.selfSigned ? 'self-signed device certificate' : 'installed certificate'}, valid until {formatTime(info.tls.notAfter)}</dd>
         </dl>
       )}
+      <DiscoverySection />
     </section>
   );
 }
