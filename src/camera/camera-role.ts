@@ -35,6 +35,7 @@ export interface CameraRole {
 
 function sourceInput(c: Config['camera']): SourceInput {
   if (c.source === 'file') return { kind: 'file', path: c.sourcePath };
+  if (c.source === 'replay') return { kind: 'replay', path: c.sourcePath };
   if (c.source === 'v4l2') return { kind: 'v4l2', device: c.sourcePath };
   if (c.source === 'rtsp') return { kind: 'rtsp', url: c.sourcePath };
   return { kind: 'test-pattern' };

@@ -114,3 +114,33 @@ test('snapshots: nothing before the first keyframe (parameter sets come in band 
   assert.notEqual(next, a);
   assert.deepEqual([...next.subarray(0, 2)], [0xff, 0xd8]);
 });
+
+test('replay serves a pre-encoded file as live without re-encoding (the access units are the file\'s own); masks are refused for it', async () => {
+  const file = path.join(dir, 'replay.mp4');
+  const made = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '1', '-c:v', 'libx264', '-g', '25', '-bf', '0', file]);
+  assert.equal(made.status, 0);
+  assert.throws(() => ffmpegArguments({ kind: 'replay', path: file }, { width: 320, height: 240, fps: 25, bitrateKbps: 500, gop: 25 }, [{ x: 0, y: 0, width: 0.5, height: 0.5 }]), (err: unknown) => isVigilError(err, 'VIGIL_VALIDATION'));
+  const args = ffmpegArguments({ kind: 'replay', path: file }, { width: 320, height: 240, fps: 25, bitrateKbps: 500, gop: 25 }, []);
+  assert.ok(args.includes('copy') && !args.includes('libx264'), 'stream copy, no encoder');
+  // The file's own access units, as ffmpeg demuxes them to Annex B once.
+  const annexB = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-c:v', 'copy', '-f', 'h264', 'pipe:1'], { maxBuffer: 16 * 1024 * 1024 });
+  const expected = groupAccessUnits('H264', splitAnnexB(annexB.stdout)).map((au) => Buffer.concat(au.map((n) => Buffer.from(n))).toString('hex'));
+  const got: string[] = [];
+  const source = new FfmpegSource({
+    input: { kind: 'replay', path: file },
+    encoder: { width: 320, height: 240, fps: 25, bitrateKbps: 500, gop: 25 },
+    masks: [],
+    alarms: new RecordingAlarmSink(),
+    logger: silentLogger(),
+    name: 'replay-test',
+    onAccessUnit: (nals) => got.push(Buffer.concat(nals).toString('hex')),
+  });
+  source.start();
+  try {
+    for (let i = 0; i < 100 && got.length < expected.length + 5; i++) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await source.stop();
+  }
+  assert.ok(got.length >= expected.length + 5, `looped past the end (${got.length} of ${expected.length})`);
+  assert.deepEqual(got.slice(0, expected.length), expected, 'byte for byte the file\'s access units');
+});

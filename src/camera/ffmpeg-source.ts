@@ -14,6 +14,8 @@ import { maskFilters, type PrivacyMask } from './privacy-masks.ts';
 export type SourceInput =
   | { kind: 'test-pattern' }
   | { kind: 'file'; path: string }
+  /** A pre-encoded H.264 file served as a live stream without re-encoding (benchmarks, demos). */
+  | { kind: 'replay'; path: string }
   | { kind: 'v4l2'; device: string }
   | { kind: 'rtsp'; url: string };
 
@@ -45,7 +47,15 @@ export function ffmpegArguments(input: SourceInput, encoder: EncoderSettings, ma
   if (input.kind === 'rtsp' && /^[a-z]+:\/\/[^/]*@/i.test(input.url)) {
     throw new VigilError('VIGIL_VALIDATION', 'an upstream RTSP URL must not carry credentials', { details: { field: 'url' } });
   }
-  const inputArgs: Record<SourceInput['kind'], () => string[]> = {
+  if (input.kind === 'replay') {
+    // No decoding, so nothing can be drawn over the picture: masks need the encoding sources.
+    if (masks.length > 0) throw new VigilError('VIGIL_VALIDATION', 'privacy masks need an encoded source, not replay', { details: { field: 'privacyMasks' } });
+    return [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', input.path,
+      '-an', '-c:v', 'copy', '-f', 'h264', 'pipe:1', // the h264 muxer adds mp4toannexb itself (an explicit -bsf breaks -stream_loop in ffmpeg 5)
+    ];
+  }
+  const inputArgs: Record<Exclude<SourceInput['kind'], 'replay'>, () => string[]> = {
     'test-pattern': () => ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${encoder.width}x${encoder.height}:rate=${encoder.fps}`],
     file: () => ['-re', '-stream_loop', '-1', '-i', (input as { path: string }).path],
     v4l2: () => ['-f', 'v4l2', '-framerate', String(encoder.fps), '-i', (input as { device: string }).device],

@@ -211,8 +211,11 @@ export const ConfigSchema = Type.Object(
     camera: Type.Object(
       {
         enabled: Type.Boolean({ default: false, description: 'Run the software IP camera role: encode a source and serve it over RTSP/RTSPS (CAM-*).' }),
-        source: Type.Union([Type.Literal('test-pattern'), Type.Literal('file'), Type.Literal('v4l2'), Type.Literal('rtsp')], { default: 'test-pattern', description: 'Video source: a test pattern, a looped file, a V4L2 device or an upstream RTSP URL (no credentials in it).' }),
-        sourcePath: Type.String({ default: '', maxLength: 1024, description: 'File path, V4L2 device (/dev/video0) or upstream rtsp:// URL, per source.' }),
+        source: Type.Union([Type.Literal('test-pattern'), Type.Literal('file'), Type.Literal('replay'), Type.Literal('v4l2'), Type.Literal('rtsp')], {
+          default: 'test-pattern',
+          description: 'Video source: a test pattern, a looped file (re-encoded), a pre-encoded H.264 file replayed as live without re-encoding (no privacy masks; fps must match the file), a V4L2 device or an upstream RTSP URL (no credentials in it).',
+        }),
+        sourcePath: Type.String({ default: '', maxLength: 1024, description: 'File path (file, replay), V4L2 device (/dev/video0) or upstream rtsp:// URL, per source.' }),
         width: Type.Integer({ minimum: 160, maximum: 3840, default: 1920, description: 'Encoded width in pixels.' }),
         height: Type.Integer({ minimum: 120, maximum: 2160, default: 1080, description: 'Encoded height in pixels.' }),
         fps: Type.Integer({ minimum: 1, maximum: 60, default: 30, description: 'Frames per second.' }),
@@ -317,6 +320,9 @@ function checkCrossFieldRules(config: Config): void {
   }
   if (config.keyring.kek === 'pkcs11' && (config.keyring.pkcs11Module === '' || config.keyring.pkcs11TokenLabel === '')) {
     problems.push('/keyring/pkcs11Module and /keyring/pkcs11TokenLabel are required when kek is pkcs11');
+  }
+  if (config.camera.source === 'replay' && config.camera.privacyMasks.length > 0) {
+    problems.push('/camera/privacyMasks cannot apply to source replay (nothing is re-encoded); use source file');
   }
   if (config.camera.digestLegacyOverTls && !config.camera.digestAlgorithms.includes('MD5')) {
     problems.push('/camera/digestLegacyOverTls needs MD5 in /camera/digestAlgorithms (RFC 2069 Digest is MD5 only)');
