@@ -11,6 +11,7 @@ import { RtspServer } from '../video/rtsp/server.ts';
 import { FfmpegSource, type SourceInput } from './ffmpeg-source.ts';
 import { RTSP_REALM, type RtspAccounts } from './rtsp-accounts.ts';
 import { SnapshotSource } from './snapshot.ts';
+import { EncoderFeed } from './encoder-feed.ts';
 
 export const STREAM_PATH = '/live';
 
@@ -30,6 +31,8 @@ export interface CameraRole {
   source: FfmpegSource;
   /** JPEGs of the latest keyframe of the (masked) stream. */
   snapshots: SnapshotSource;
+  /** The encoder's access units for a local recorder (camera.localRecording). */
+  feed: EncoderFeed;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole>
   const c = o.config;
   const live = new LiveVideoSource({ codec: 'H264' });
   const snapshots = new SnapshotSource();
+  const feed = new EncoderFeed();
   const source = new FfmpegSource({
     input: sourceInput(c),
     encoder: { width: c.width, height: c.height, fps: c.fps, bitrateKbps: c.bitrateKbps, gop: c.gop },
@@ -60,6 +64,7 @@ export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole>
     onAccessUnit: (nals, ts) => {
       live.pushAccessUnit(nals, ts);
       snapshots.observe(nals);
+      feed.push(nals, ts);
     },
   });
   const servers: RtspServer[] = [];
@@ -88,6 +93,7 @@ export async function startCameraRole(o: CameraRoleOptions): Promise<CameraRole>
     ports,
     source,
     snapshots,
+    feed,
     stop: async () => {
       await source.stop();
       for (const s of servers) await s.close();

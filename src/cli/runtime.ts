@@ -28,6 +28,7 @@ import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
 import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { SnapshotEndpoint, type SnapshotSource } from '../camera/snapshot.ts';
+import { startLocalRecording, type LocalRecording } from '../camera/local-recording.ts';
 import { STREAM_PATH, cameraAuthenticator, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { OnvifAccounts } from '../camera/onvif/onvif-accounts.ts';
 import { OnvifService } from '../camera/onvif/onvif-service.ts';
@@ -274,6 +275,7 @@ export async function startService(config: Config): Promise<RunningService> {
   let sessionPurge: NodeJS.Timeout | undefined;
   let recorder: RecorderService | undefined;
   let camera: CameraRole | undefined;
+  let localRecording: LocalRecording | undefined;
   let backupScheduler: BackupScheduler | undefined;
   let deviceSync: ControllerSyncServer | undefined;
   try {
@@ -337,6 +339,12 @@ export async function startService(config: Config): Promise<RunningService> {
       for (const [id, port] of camera.ports) {
         boundPorts.set(id, port);
         console.log(`camera stream on ${streamUrl(id === 'camera-rtsps' ? 'rtsps' : 'rtsp', port)}`);
+      }
+      if (config.camera.localRecording.enabled) {
+        localRecording = startLocalRecording({
+          feed: camera.feed, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'local-recording' }),
+          deviceName: config.deviceName, retentionHours: config.camera.localRecording.retentionHours, videoConfig: config.video,
+        });
       }
     }
     if (config.devices.mtlsEnabled) {
@@ -410,6 +418,7 @@ export async function startService(config: Config): Promise<RunningService> {
         clearInterval(sessionPurge);
         await backupScheduler?.stop();
         await recorder?.stop();
+        await localRecording?.stop();
         await camera?.stop();
         audit.record({ category: 'system', action: 'system.stop', actor: 'system', source: 'local', target: '', outcome: 'success' });
         await runtime.discovery.close();
@@ -437,6 +446,7 @@ export async function startService(config: Config): Promise<RunningService> {
     clearInterval(sessionPurge);
     await backupScheduler?.stop();
     await recorder?.stop();
+    await localRecording?.stop();
     await camera?.stop();
     await deviceSync?.close();
     await redirect?.close();

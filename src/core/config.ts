@@ -232,6 +232,13 @@ export const ConfigSchema = Type.Object(
           minItems: 1,
           description: 'RTSP Digest algorithms offered. Add MD5 only for recorders that lack SHA-256 (ffmpeg, older NVRs).',
         }),
+        localRecording: Type.Object(
+          {
+            enabled: Type.Boolean({ default: false, description: 'Record the camera\'s own stream on this device (edge storage), sealed under the device-bound key so a copied disk is unreadable elsewhere (CAM-5.1.1.2).' }),
+            retentionHours: Type.Integer({ minimum: 1, maximum: 8760, default: 72, description: 'Local recordings older than this are crypto-shredded (a ring buffer; the oldest also go when a volume runs out of space).' }),
+          },
+          { default: {} },
+        ),
         digestLegacyOverTls: Type.Boolean({
           default: false,
           description: 'Also accept RFC 2069 Digest (MD5 without qop/nonce count, as GStreamer 1.22 rtspsrc sends it) on RTSPS only, where it cannot be captured and replayed. Needs MD5 in digestAlgorithms.',

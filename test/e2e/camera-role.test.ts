@@ -6,7 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { LOCAL_CAMERA_ID } from '../../src/camera/local-recording.ts';
+import { openRuntime } from '../../src/cli/runtime.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { isVigilError } from '../../src/core/errors.ts';
+import { playbackClip } from '../../src/video/playback.ts';
 import path from 'node:path';
 import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
@@ -24,7 +29,7 @@ describe('software camera role (real process, real RTSPS)', () => {
     vigil = await startVigil({
       config: {
         security: { mfaRequiredRoles: [], authRateLimitPerMinute: 600 },
-        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'], digestLegacyOverTls: true },
+        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'], digestLegacyOverTls: true, localRecording: { enabled: true, retentionHours: 1 } },
         video: { segmentSeconds: 10 },
       },
     });
@@ -128,5 +133,34 @@ describe('software camera role (real process, real RTSPS)', () => {
     assert.notEqual(right.code, 0, 'locked: the right password is refused on RTSP');
     const web = await admin.anonymous().post<{ error: { code: string } }>('/api/v1/auth/login', { username: NVR.username, password: NVR.password });
     assert.equal(web.body.error.code, 'VIGIL_AUTH_LOCKED');
+  });
+  test('CAM-5.1.1.2: the camera records itself locally, sealed: readable here with the device key, no plaintext on disk, refused under another key', async () => {
+    const ffprobe = requireTool('ffprobe', 'ffmpeg');
+    assert.equal(await vigil.stop(), 0);
+    const config = loadConfig({ file: vigil.configFile, baseDir: vigil.dir });
+    const runtime = await openRuntime(config);
+    let clipFile = '';
+    try {
+      const rows = (await runtime.video.catalog.overlapping(LOCAL_CAMERA_ID, 0, Date.now(), 100)).filter((r) => r.state === 'complete');
+      assert.ok(rows.length >= 1, 'at least one closed local segment');
+      const first = rows[0];
+      assert.ok(first !== undefined);
+      const clip = await playbackClip(runtime.video, LOCAL_CAMERA_ID, first.started_at, Math.min(first.started_at + 60_000, first.ended_at ?? first.started_at + 1));
+      clipFile = path.join(vigil.dir, 'local.mp4');
+      writeFileSync(clipFile, Buffer.concat(clip.parts));
+      for (const file of readdirSync(path.join(vigil.dataDir, 'video', LOCAL_CAMERA_ID))) {
+        const bytes = readFileSync(path.join(vigil.dataDir, 'video', LOCAL_CAMERA_ID, file));
+        for (const marker of ['ftyp', 'mdat', 'avc1', 'moof']) assert.equal(bytes.indexOf(marker), -1, `${marker} in plaintext in ${file}`);
+      }
+    } finally {
+      await runtime.close();
+    }
+    const probe = await runTool(ffprobe, ['-v', 'error', '-show_streams', '-of', 'json', clipFile]);
+    assert.equal(probe.code, 0, probe.stderr);
+    const stream = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width: number }> }).streams[0];
+    assert.deepEqual([stream?.codec_name, stream?.width], ['h264', 320]);
+    // The same disk with another machine's key: nothing opens.
+    renameSync(config.keyring.kekFile, `${config.keyring.kekFile}.moved`);
+    await assert.rejects(openRuntime(config), (err: unknown) => isVigilError(err, 'VIGIL_KEYRING_UNAVAILABLE'));
   });
 });

@@ -27,8 +27,23 @@ export interface CameraSource {
   tls?: { ca?: string; pinnedFingerprint256?: string };
 }
 
-export interface CameraRecorderOptions {
-  camera: CameraSource;
+/** The track facts a recording needs; the RTSP client's tracks have them, and so does a local encoder. */
+export type FeedTrack = Pick<RtspTrack, 'codec' | 'parameterSets'>;
+
+/** What a feed tells its recorder. */
+export interface FeedSink {
+  onAccessUnit(track: FeedTrack, au: RtpAccessUnit): void;
+  onConnected(codec: string): void;
+  onDisconnected(err: VigilError, retryInMs: number): void;
+}
+
+/** Where a recorder's access units come from: a camera's RTSP stream, or the camera role's own encoder. */
+export interface RecordingFeed {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+interface CommonRecorderOptions {
   video: VideoStore;
   alarms: AlarmSink;
   audit: AuditSink;
@@ -38,6 +53,32 @@ export interface CameraRecorderOptions {
   signalLossSeconds: number;
   /** Live viewers get every fragment as it is made, before (and regardless of) the disk. */
   live?: LiveHub;
+}
+
+export type CameraRecorderOptions = CommonRecorderOptions & (
+  | { camera: CameraSource }
+  /** A feed other than RTSP (src/camera: the device records its own encoder, CAM-5.1.1.2). */
+  | { camera: { id: string; name: string }; feed: (sink: FeedSink) => RecordingFeed }
+);
+
+/** The RTSP feed: our client under a reconnecting supervisor. */
+function rtspFeed(c: CameraSource, mediaTimeoutMs: number, sink: FeedSink): RecordingFeed {
+  return new RtspStreamSupervisor(
+    {
+      url: c.url,
+      ...(c.username === undefined ? {} : { username: c.username }),
+      ...(c.password === undefined ? {} : { password: c.password }),
+      ...(c.tls === undefined ? {} : { tls: c.tls }),
+      media: ['video'],
+      mediaTimeoutMs,
+      onAccessUnit: (track, au) => sink.onAccessUnit(track, au),
+    },
+    new ReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 30_000 }),
+    {
+      onConnected: (client: RtspClient) => sink.onConnected(client.tracks.find((t) => t.media === 'video')?.codec ?? 'none'),
+      onDisconnected: (err, retry) => sink.onDisconnected(err, retry),
+    },
+  );
 }
 
 const TIMESCALE = 90_000;
@@ -56,7 +97,7 @@ export interface RecorderStats {
 export class CameraRecorder {
   readonly stats: RecorderStats = { accessUnits: 0, fragments: 0, droppedFragments: 0, segments: 0, connected: false, lastFrameAt: null };
   readonly #o: CameraRecorderOptions;
-  readonly #supervisor: RtspStreamSupervisor;
+  readonly #feed: RecordingFeed;
   readonly #watchdog: NodeJS.Timeout;
   #session: StreamSession | undefined;
   #liveSession: StreamSession | undefined;
@@ -69,42 +110,33 @@ export class CameraRecorder {
   constructor(o: CameraRecorderOptions) {
     this.#o = o;
     this.#startedAt = o.clock.now();
-    const c = o.camera;
-    this.#supervisor = new RtspStreamSupervisor(
-      {
-        url: c.url,
-        ...(c.username === undefined ? {} : { username: c.username }),
-        ...(c.password === undefined ? {} : { password: c.password }),
-        ...(c.tls === undefined ? {} : { tls: c.tls }),
-        media: ['video'],
-        mediaTimeoutMs: o.signalLossSeconds * 1000,
-        onAccessUnit: (track, au) => this.#onAccessUnit(track, au),
-      },
-      new ReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 30_000 }),
-      { onConnected: (client) => this.#onConnected(client), onDisconnected: (err, retry) => this.#onDisconnected(err, retry) },
-    );
+    const sink: FeedSink = {
+      onAccessUnit: (track, au) => this.#onAccessUnit(track, au),
+      onConnected: (codec) => this.#onConnected(codec),
+      onDisconnected: (err, retry) => this.#onDisconnected(err, retry),
+    };
+    this.#feed = 'feed' in o ? o.feed(sink) : rtspFeed(o.camera, o.signalLossSeconds * 1000, sink);
     this.#watchdog = setInterval(() => this.#checkSignal(), 1000);
     this.#watchdog.unref();
   }
 
   start(): void {
-    this.#supervisor.start();
+    this.#feed.start();
   }
 
   /** Stops the stream and finishes the open segment: every received fragment is stored. */
   async stop(): Promise<void> {
     clearInterval(this.#watchdog);
-    await this.#supervisor.stop();
+    await this.#feed.stop();
     this.#endSession();
     this.#o.live?.end(this.#o.camera.id, 'recording of this camera stopped');
     await this.#writes;
     await this.#o.video.finishSegment(this.#o.camera.id);
   }
 
-  #onConnected(client: RtspClient): void {
+  #onConnected(codec: string): void {
     this.stats.connected = true;
-    const track = client.tracks.find((t) => t.media === 'video');
-    this.#o.logger.info({ camera: this.#o.camera.id, codec: track?.codec }, 'camera stream connected');
+    this.#o.logger.info({ camera: this.#o.camera.id, codec }, 'camera stream connected');
   }
 
   #onDisconnected(err: VigilError, retryInMs: number): void {
@@ -113,7 +145,7 @@ export class CameraRecorder {
     this.#o.logger.warn({ camera: this.#o.camera.id, code: err.code, retryInMs }, 'camera stream lost');
   }
 
-  #onAccessUnit(track: RtspTrack, au: RtpAccessUnit): void {
+  #onAccessUnit(track: FeedTrack, au: RtpAccessUnit): void {
     if (track.codec !== 'H264' && track.codec !== 'H265') return;
     const now = this.#o.clock.now();
     this.#session ??= new StreamSession(track, now);
@@ -207,14 +239,14 @@ export class CameraRecorder {
 /** One RTSP session's timeline: RTP timestamps → monotonic decode times → fragments. */
 class StreamSession {
   #muxer: FragmentMuxer | undefined;
-  readonly #track: RtspTrack;
+  readonly #track: FeedTrack;
   readonly #wallStart: number;
   #pending: { data: Buffer; dts: number; keyframe: boolean } | undefined;
   #lastRtp = 0;
   #dts = 0;
   #lastDuration = TIMESCALE / 30;
 
-  constructor(track: RtspTrack, wallStart: number) {
+  constructor(track: FeedTrack, wallStart: number) {
     this.#track = track;
     this.#wallStart = wallStart;
   }
