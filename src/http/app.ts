@@ -17,6 +17,7 @@ import { cameraRoutes } from './routes/cameras.ts';
 import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { storageRoutes } from './routes/storage.ts';
 import { systemRoutes } from './routes/system.ts';
 import { LIVE_MAX_CLIENT_MESSAGE, liveRoutes } from './routes/live.ts';
 import { onvifRoutes } from './routes/onvif.ts';
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(liveRoutes, routeOptions);
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
+  await app.register(storageRoutes, routeOptions);
   if (services.onvif !== undefined) await app.register(onvifRoutes(services.onvif), routeOptions);
   await app.register(webUiRoutes, routeOptions);
   for (const extra of options.extraRoutes ?? []) await app.register(extra);
