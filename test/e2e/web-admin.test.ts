@@ -19,6 +19,8 @@ const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
 const ADMIN = { username: 'chief-admin', password: 'Harbour-Compass-7315' };
 const OPERATOR = { username: 'gate-watch', first: 'Initial-Bramble-4826', own: 'Private-Estuary-9054' };
 type ErrorReply = { error: { code: string } };
+/** The page's window as far as these tests touch it (the root tsconfig has no DOM types). */
+type BrowserWindow = { location: { hash: string } };
 
 describe('web UI administration in Chromium: users and scopes, storage, login notices, sign out everywhere', () => {
   let vigil: VigilProcess;
@@ -143,7 +145,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
       const row = page.locator(`tr[data-volume="${id}"]`);
       assert.match(await row.innerText(), new RegExp(state.replace(/[()]/g, '\\$&'), 'i'), 'badges are shown in capitals');
       assert.match(await row.getByTestId(`free-${id}`).innerText(), /^\d+\.\d % free$/);
-      const meter = await row.getByRole('meter', { name: `Free space on ${id}` }).evaluate((el) => ({ value: (el as HTMLMeterElement).value, low: (el as HTMLMeterElement).low }));
+      const meter = await row.getByRole('meter', { name: `Free space on ${id}` }).evaluate((el) => { const m = el as unknown as { value: number; low: number }; return { value: m.value, low: m.low }; });
       assert.ok(meter.value > 0 && meter.value <= 100 && meter.low === 10, JSON.stringify(meter));
       assert.match(await row.innerText(), new RegExp(path.join(vigil.dir, 'vol-')), 'the administrator (system.manage) sees where the volume is');
     }
@@ -169,7 +171,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
     await page.getByTestId('own-login-notice').waitFor();
     await shot('05-operator-cameras');
     for (const [hash, title] of [['#/users', 'Users'], ['#/storage', 'Storage'], ['#/audit', 'Audit log']] as const) {
-      await page.evaluate((h) => { window.location.hash = h; }, hash);
+      await page.evaluate((h) => { (globalThis as unknown as BrowserWindow).location.hash = h; }, hash);
       await page.getByText(`Your role may not open the ${title} page.`).waitFor();
     }
     await shot('06-operator-users-refused');
@@ -181,7 +183,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
       assert.equal(r.body.error.code, 'VIGIL_FORBIDDEN');
     }
     assert.equal((await op.post<ErrorReply>('/api/v1/users', { username: 'sneaky', password: OPERATOR.first })).status, 403);
-    await page.evaluate(() => { window.location.hash = '#/cameras'; });
+    await page.evaluate(() => { (globalThis as unknown as BrowserWindow).location.hash = '#/cameras'; });
   });
 
   test('CAM-T-priv-2: a sign-in to the same account from another address (127.0.0.2) is shown in the open session', async () => {
