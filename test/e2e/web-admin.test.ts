@@ -13,6 +13,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
+import { lockWebDist } from '../helpers/web-dist-lock.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
@@ -33,6 +34,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
   const consoleErrors: Array<{ text: string; url: string; test: string }> = [];
   const failedRequests: string[] = [];
   const errorResponses: Array<{ status: number; url: string; test: string }> = [];
+  let releaseWebDist = (): void => undefined;
 
   async function shot(name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
@@ -53,6 +55,8 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+    // The other browser test rebuilds and tampers with the same web/dist: one at a time.
+    releaseWebDist = await lockWebDist();
     const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
     assert.equal(build.status, 0, `npm run build:web failed:\n${build.stdout}\n${build.stderr}`);
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -97,6 +101,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
     await context?.close();
     await vigil?.dispose();
     if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
+    releaseWebDist();
   });
 
   test('CAM-T-priv-2 / NVR-5.4.3.1a: the administrator signs in from a new address (banner) and creates an operator scoped to one camera', async () => {

@@ -22,6 +22,7 @@ import { RtspAuthenticator, staticCredentialVerifier } from '../../src/video/rts
 import { LiveVideoSource } from '../../src/video/rtsp/live-source.ts';
 import { RtspServer } from '../../src/video/rtsp/server.ts';
 import { ApiClient } from '../helpers/https-client.ts';
+import { lockWebDist } from '../helpers/web-dist-lock.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DIST = path.join(ROOT, 'web/dist');
@@ -92,6 +93,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
   const failedRequests: string[] = [];
   const errorResponses: Array<{ status: number; url: string }> = [];
   const restore: Array<() => void> = [];
+  let releaseWebDist = (): void => undefined;
 
   /** A TOTP code for a time-step never used before and inside the server's ±1 window. */
   async function freshCode(): Promise<string> {
@@ -107,6 +109,8 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+    // The other browser test rebuilds and tampers with the same web/dist: one at a time.
+    releaseWebDist = await lockWebDist();
     const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
     assert.equal(build.status, 0, `npm run build:web failed:\n${build.stdout}\n${build.stderr}`);
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -141,6 +145,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await context?.close();
     await vigil?.dispose();
     if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
+    releaseWebDist();
   });
 
   test('web/ typechecks with its own tsconfigs (the root typecheck does not cover it)', () => {
