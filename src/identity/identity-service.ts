@@ -12,6 +12,7 @@ import { mustFindUser, recordEvent, type IdentityCore, type PasswordListener } f
 import { isAllowed, type Permission, type ResourceScope } from './permissions.ts';
 import { canonicalUsername } from './username.ts';
 import { LoginLockout } from './lockout.ts';
+import { LoginNoticeBoard, type BoardNotice } from './login-notice-board.ts';
 import { LoginNotifier } from './login-notifier.ts';
 import { LoginService } from './login-service.ts';
 import { PasswordService } from './password-service.ts';
@@ -49,6 +50,7 @@ export class IdentityService {
   readonly #sessions: SessionService;
   readonly #login: LoginService;
   readonly #notifier: LoginNotifier;
+  readonly #notices: LoginNoticeBoard;
   readonly #totp: TotpService;
   readonly #webauthn: WebauthnService;
   readonly #apiTokens: ApiTokenService;
@@ -73,6 +75,8 @@ export class IdentityService {
     this.#lockout = lockout;
     this.#sessions = new SessionService(core, principals);
     this.#notifier = new LoginNotifier(core);
+    this.#notices = new LoginNoticeBoard(core.clock);
+    this.#notifier.onLogin((notice) => this.#notices.record(notice));
     this.#users = new UserService(core, principals, this.#sessions, lockout);
     this.#setup = new SetupService(core, this.#users);
     this.#passwords = new PasswordService(core, this.#sessions, lockout);
@@ -159,6 +163,16 @@ export class IdentityService {
   onLogin(listener: LoginListener): () => void {
     return this.#notifier.onLogin(listener);
   }
+  /**
+   * CAM-T-priv-2: logins to the account after the cursor `afterId`, the asking session's own
+   * left out; without a cursor only the current cursor (a session starts from "now").
+   */
+  loginNotices(principal: Principal, afterId: number | undefined): { latest: number; notices: BoardNotice[] } {
+    const latest = this.#notices.latest;
+    if (afterId === undefined) return { latest, notices: [] };
+    // A cursor ahead of the board was given before a restart: everything on the board is new.
+    return { latest, notices: this.#notices.since(principal.userId, afterId > latest ? 0 : afterId, principal.sessionIdHash) };
+  }
 
   // — sessions (NVR-5.4.3.1b, ACS-5.2.1.13)
   authenticateSession(token: string, ctx: RequestContext): Promise<Principal> {
@@ -178,6 +192,17 @@ export class IdentityService {
   }
   listSessions(userId: string): Promise<SessionView[]> {
     return this.#sessions.list(userId);
+  }
+  /** An administrator ends every session of another user (or their own): ACS-5.2.1.13. */
+  async adminLogoutEverywhere(userId: string, ctx: RequestContext): Promise<number> {
+    const user = await mustFindUser(this.#core, userId);
+    const count = await this.#sessions.endAllOfUser(user.id, 'admin-logout', ctx);
+    recordEvent(this.#core, ctx, { category: 'user', action: 'user.sessions.revoke', target: `user:${user.username}`, outcome: 'success', details: { count } });
+    return count;
+  }
+  async listSessionsOfUser(userId: string): Promise<SessionView[]> {
+    const user = await mustFindUser(this.#core, userId);
+    return this.#sessions.list(user.id);
   }
   revokeSession(userId: string, sessionId: string, ctx: RequestContext): Promise<void> {
     return this.#sessions.revoke(userId, sessionId, ctx);

@@ -26,13 +26,13 @@ export class LoginNotifier {
     };
   }
 
-  async notify(user: UserRow, ctx: RequestContext): Promise<LoginNotice> {
+  async notify(user: UserRow, ctx: RequestContext, sessionIdHash: string): Promise<LoginNotice> {
     const { repos, clock } = this.#core;
     const at = clock.now();
     const newSource = !(await repos.loginSources.exists(user.id, ctx.sourceIp));
     await repos.loginSources.remember(user.id, ctx.sourceIp, at);
     if (newSource) await repos.loginSources.trimUser(user.id, SOURCES_PER_USER);
-    const notice: LoginNotice = { userId: user.id, username: user.username, sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, at, newSource };
+    const notice: LoginNotice = { userId: user.id, username: user.username, sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, at, newSource, sessionIdHash };
     for (const listener of this.#listeners) {
       try {
         listener(notice);

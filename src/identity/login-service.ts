@@ -139,7 +139,7 @@ export class LoginService {
   async #complete(user: UserRow, mfaPassed: boolean, method: MfaMethod | 'password', ctx: RequestContext): Promise<IssuedSession> {
     await this.#c.lockout.recordSuccess(user);
     const session = await this.#c.sessions.issue(user, mfaPassed, ctx);
-    const notice = await this.#c.notifier.notify(user, ctx);
+    const notice = await this.#c.notifier.notify(user, ctx, session.principal.sessionIdHash ?? '');
     recordEvent(this.#core, { ...ctx, actor: session.principal }, {
       category: 'auth',
       action: 'auth.login',
@@ -147,6 +147,6 @@ export class LoginService {
       outcome: 'success',
       details: { method, newSource: notice.newSource },
     });
-    return session;
+    return { ...session, login: notice };
   }
 }

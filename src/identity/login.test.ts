@@ -133,6 +133,30 @@ describeOnEachStore('identity login', (get) => {
     assert.deepEqual(logins.map((e) => e.details?.['newSource']), [true, false, true, true]);
   });
 
+  test('CAM-T-priv-2: the login tells its own session whether the address is new; an open session learns of later logins, not its own', async () => {
+    const f = identityFixture(get().store);
+    const { user } = await adminAndUser(f);
+    const first = await loginSession(f, 'alice', USER_PASSWORD, requestFrom('198.51.100.1'));
+    assert.equal(first.login?.newSource, true);
+    assert.equal(first.login?.sourceIp, '198.51.100.1');
+    const start = f.identity.loginNotices(first.principal, undefined);
+    assert.deepEqual(start.notices, [], 'a session starts from the current cursor');
+    assert.deepEqual(f.identity.loginNotices(first.principal, 0).notices, [], 'its own login is left out');
+    const again = await loginSession(f, 'alice', USER_PASSWORD, requestFrom('198.51.100.1'));
+    assert.equal(again.login?.newSource, false);
+    f.clock.advance(1000);
+    await loginSession(f, 'alice', USER_PASSWORD, requestFrom('203.0.113.7'));
+    const seen = f.identity.loginNotices(first.principal, start.latest);
+    assert.deepEqual(seen.notices.map((n) => [n.sourceIp, n.newSource]), [['198.51.100.1', false], ['203.0.113.7', true]]);
+    assert.deepEqual(f.identity.loginNotices(first.principal, seen.latest).notices, [], 'nothing new after the cursor');
+    assert.deepEqual(f.identity.loginNotices(first.principal, seen.latest + 1000).notices.length, 2, 'a cursor from before a restart starts over');
+    const listed = await f.identity.getUser(user.id);
+    assert.equal(listed.lastLoginFrom, '203.0.113.7');
+    assert.equal(listed.lastLoginAt, f.clock.now());
+    f.clock.advance(25 * 60 * MINUTE_MS);
+    assert.deepEqual(f.identity.loginNotices(first.principal, 0).notices, [], 'notices older than a day are dropped');
+  });
+
   test('a throwing login listener raises an alarm and does not undo the login', async () => {
     const f = identityFixture(get().store);
     await adminAndUser(f);

@@ -107,3 +107,20 @@ export function scopedIds(grants: readonly Grant[], permission: Permission, kind
   }
   return ids;
 }
+
+/**
+ * The permissions the grants give on at least one resource, for the UI to show what the API
+ * will allow (the API still decides each request). A camera grant counts only for camera
+ * permissions, a door grant only for door permissions, a site grant for both; a scoped grant
+ * never gives a non-scopable permission.
+ */
+export function heldPermissions(grants: readonly Grant[]): Permission[] {
+  const held = new Set<Permission>();
+  for (const g of grants) {
+    for (const p of ROLES[g.role].permissions as readonly Permission[]) {
+      if (g.scopeKind === 'global') held.add(p);
+      else if (PERMISSIONS[p].scopable && (g.scopeKind === 'site' || p.startsWith(`${g.scopeKind}.`))) held.add(p);
+    }
+  }
+  return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => held.has(p));
+}

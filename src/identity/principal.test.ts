@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { assertAuthorized, authorize, mfaRequiredFor, passwordExpirySoon, restrictedReason } from './principal.ts';
 import type { Principal } from './types.ts';
 import { isVigilError } from '../core/errors.ts';
+import { heldPermissions, isAllowed } from './permissions.ts';
 
 function principal(overrides: Partial<Principal> = {}): Principal {
   return {
@@ -46,4 +47,14 @@ test('mfaRequiredFor follows the configured roles; ACS-5.1.1.7 reminder within 1
   assert.equal(mfaRequiredFor([{ role: 'viewer', scopeKind: 'global', scopeId: '' }], ['administrator']), false);
   assert.equal(passwordExpirySoon(principal({ passwordExpiresInDays: 14 })), true);
   assert.equal(passwordExpirySoon(principal({ passwordExpiresInDays: 15 })), false);
+});
+
+test('NVR-5.4.3.1a: heldPermissions gives the UI exactly what some resource allows (scoped grants stay in their kind)', () => {
+  const scoped = [{ role: 'operator' as const, scopeKind: 'camera' as const, scopeId: 'gate' }];
+  assert.deepEqual(heldPermissions(scoped), ['camera.view', 'camera.playback', 'camera.export']);
+  for (const p of heldPermissions(scoped)) assert.equal(isAllowed(scoped, p, { kind: 'camera', id: 'gate' }), true, p);
+  const site = [{ role: 'viewer' as const, scopeKind: 'site' as const, scopeId: 'hq' }];
+  assert.deepEqual(heldPermissions(site), ['camera.view', 'camera.playback', 'door.view']);
+  assert.ok(heldPermissions([{ role: 'administrator', scopeKind: 'global', scopeId: '' }]).includes('users.manage'));
+  assert.deepEqual(heldPermissions([{ role: 'auditor', scopeKind: 'global', scopeId: '' }]), ['system.read', 'users.read', 'audit.read', 'audit.export', 'alarms.read']);
 });

@@ -16,7 +16,7 @@ const TOUCH_INTERVAL_MS = 5_000;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 const USER_AGENT_MAX = 256;
 
-export type SessionEndReason = 'logout-everywhere' | 'password-change' | 'password-reset' | 'role-change' | 'disabled' | 'mfa-reset';
+export type SessionEndReason = 'logout-everywhere' | 'password-change' | 'password-reset' | 'role-change' | 'disabled' | 'mfa-reset' | 'admin-logout';
 
 export class SessionService {
   readonly #core: IdentityCore;

@@ -69,6 +69,8 @@ export interface IssuedSession {
   expiresAt: number;
   idleTimeoutMs: number;
   principal: Principal;
+  /** CAM-T-priv-2: set when the session comes from a login (not a password change). */
+  login?: LoginNotice;
 }
 
 export type LoginResult =
@@ -89,6 +91,8 @@ export interface LoginNotice {
   at: number;
   /** No earlier login of this user from this address. */
   newSource: boolean;
+  /** SHA-256 of the session the login opened: lets that session leave its own login out. */
+  sessionIdHash: string;
 }
 
 export type LoginListener = (notice: LoginNotice) => void;
@@ -119,6 +123,9 @@ export interface UserView {
   webauthnCredentials: number;
   createdAt: number;
   updatedAt: number;
+  /** The most recent successful login and its address (null before the first). */
+  lastLoginAt: number | null;
+  lastLoginFrom: string | null;
 }
 
 export interface NewUserInput {

@@ -187,10 +187,11 @@ export class UserService {
   }
 
   async view(user: UserRow): Promise<UserView> {
-    const [profile, grants, credentials] = await Promise.all([
+    const [profile, grants, credentials, lastLogin] = await Promise.all([
       openProfile(this.#core.sealer, user.id, user.profile_sealed),
       this.#principals.grants(user.id),
       this.#core.repos.webauthnCredentials.countByUser(user.id),
+      this.#core.repos.loginSources.latest(user.id),
     ]);
     return {
       id: user.id,
@@ -206,6 +207,8 @@ export class UserService {
       webauthnCredentials: credentials,
       createdAt: user.created_at,
       updatedAt: user.updated_at,
+      lastLoginAt: lastLogin?.at ?? null,
+      lastLoginFrom: lastLogin?.sourceIp ?? null,
     };
   }
 

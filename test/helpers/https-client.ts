@@ -19,10 +19,13 @@ export class ApiClient {
   readonly #cookies = new Map<string, string>();
   csrfToken: string | undefined;
   bearer: string | undefined;
+  /** Source address of the connections (another loopback address looks like another machine). */
+  readonly localAddress: string | undefined;
 
-  constructor(baseUrl: string, caPem: string) {
+  constructor(baseUrl: string, caPem: string, options: { localAddress?: string } = {}) {
     this.#base = new URL(baseUrl);
     this.#ca = caPem;
+    this.localAddress = options.localAddress;
   }
 
   get cookies(): ReadonlyMap<string, string> {
@@ -31,7 +34,12 @@ export class ApiClient {
 
   /** A fresh client with no cookies or tokens (another browser). */
   anonymous(): ApiClient {
-    return new ApiClient(this.#base.toString(), this.#ca);
+    return new ApiClient(this.#base.toString(), this.#ca, this.localAddress === undefined ? {} : { localAddress: this.localAddress });
+  }
+
+  /** A fresh client connecting from another source address, e.g. 127.0.0.2. */
+  from(localAddress: string): ApiClient {
+    return new ApiClient(this.#base.toString(), this.#ca, { localAddress });
   }
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<ApiResponse<T>> {
@@ -46,7 +54,7 @@ export class ApiClient {
     return new Promise((resolve, reject) => {
       const req = https.request(
         url,
-        { method, headers, ca: this.#ca, servername: url.hostname === '127.0.0.1' ? undefined : url.hostname, timeout: 60_000 },
+        { method, headers, ca: this.#ca, ...(this.localAddress === undefined ? {} : { localAddress: this.localAddress }), servername: url.hostname === '127.0.0.1' ? undefined : url.hostname, timeout: 60_000 },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

@@ -2,7 +2,7 @@
 // application. The CSRF token lives in memory only (api.ts); after a reload a fresh one is fetched
 // from /api/v1/auth/csrf with the session cookie (SameSite=Strict: same-site pages only).
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { api, ApiError, messageOf, onSessionError, setCsrfToken, type Principal, type SessionIssued } from './api.ts';
+import { api, ApiError, messageOf, onSessionError, setCsrfToken, type LoginNotice, type Principal, type SessionIssued } from './api.ts';
 import { LoginPage } from './pages/Login.tsx';
 import { PasswordChangePage } from './pages/PasswordChange.tsx';
 import { SetupPage } from './pages/Setup.tsx';
@@ -27,6 +27,8 @@ const VERIFY_HASH = '#/verify';
 export function App(): ReactNode {
   const [view, setView] = useState<View>({ kind: 'loading' });
   const [hash, setHash] = useState(window.location.hash);
+  // CAM-T-priv-2: the login that opened this session, kept through a forced password change.
+  const [loginNotice, setLoginNotice] = useState<LoginNotice | null>(null);
 
   useEffect(() => {
     const onHash = (): void => setHash(window.location.hash);
@@ -37,12 +39,14 @@ export function App(): ReactNode {
   const signedOut = useCallback((notice: string | null): void => {
     setCsrfToken(null);
     sessionStorage.removeItem(SIGNED_IN_FLAG);
+    setLoginNotice(null);
     setView({ kind: 'login', notice });
   }, []);
 
   const startSession = useCallback((s: SessionIssued): void => {
     setCsrfToken(s.csrfToken);
     sessionStorage.setItem(SIGNED_IN_FLAG, '1');
+    if (s.login !== undefined) setLoginNotice(s.login);
     setView({ kind: 'session', principal: s.principal, idleTimeoutSeconds: s.idleTimeoutSeconds });
   }, []);
 
@@ -100,7 +104,17 @@ export function App(): ReactNode {
       const { principal } = view;
       if (principal.passwordChangeRequired) return <PasswordChangePage onSession={startSession} onLogout={logoutPlain} />;
       if (principal.mfaEnrolmentRequired) return <TotpEnrolPage onDone={() => void refreshPrincipal().catch(() => signedOut('Your session ended. Sign in again.'))} onLogout={logoutPlain} />;
-      return <Shell principal={principal} idleTimeoutSeconds={view.idleTimeoutSeconds} onLogout={logoutPlain} onIdleTimeout={idleTimeout} />;
+      return (
+        <Shell
+          principal={principal}
+          idleTimeoutSeconds={view.idleTimeoutSeconds}
+          loginNotice={loginNotice}
+          onDismissLoginNotice={() => setLoginNotice(null)}
+          onLogout={logoutPlain}
+          onIdleTimeout={idleTimeout}
+          onSignedOutEverywhere={() => signedOut('You were signed out on every device.')}
+        />
+      );
     }
   }
 }

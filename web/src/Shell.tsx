@@ -1,52 +1,61 @@
-// The signed-in application: navigation, the current page, sign out, the idle warning.
+// The signed-in application: navigation, the current page, sign out, the idle warning, the
+// new-login notices. A page appears only when the principal's permissions allow it (the list
+// comes from the server's roles table); hidden is not the protection — the API refuses too.
 import { useEffect, useState, type ReactNode } from 'react';
-import { api, ApiError, type Principal } from './api.ts';
+import { api, can, type LoginNotice, type Principal } from './api.ts';
 import { IdleWarning } from './IdleWarning.tsx';
+import { LoginNotices } from './LoginNotices.tsx';
+import { AccountPage } from './pages/Account.tsx';
 import { AlarmsPage } from './pages/Alarms.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CamerasPage } from './pages/Cameras.tsx';
+import { StoragePage } from './pages/Storage.tsx';
 import { SystemInfoPage } from './pages/SystemInfo.tsx';
+import { UsersPage } from './pages/Users.tsx';
 import { VerifyEvidence } from './pages/Verify.tsx';
 import { PageTitle } from './ui.tsx';
 
-const PAGES = ['alarms', 'cameras', 'verify', 'audit', 'system'] as const;
+const PAGES = ['alarms', 'cameras', 'verify', 'audit', 'storage', 'users', 'system', 'account'] as const;
 type Page = (typeof PAGES)[number];
-const TITLES: Record<Page, string> = { alarms: 'Alarms', cameras: 'Cameras', verify: 'Verify evidence', audit: 'Audit log', system: 'System info' };
+const TITLES: Record<Page, string> = {
+  alarms: 'Alarms', cameras: 'Cameras', verify: 'Verify evidence', audit: 'Audit log', storage: 'Storage', users: 'Users', system: 'System info', account: 'Account',
+};
+/** The permission a page needs; null: every signed-in user. */
+const NEEDS: Record<Page, string | null> = {
+  alarms: 'alarms.read', cameras: 'camera.view', verify: null, audit: 'audit.read', storage: 'system.read', users: 'users.read', system: 'system.read', account: null,
+};
+/** In the header next to the user name, not in the main navigation. */
+const IN_NAV = (p: Page): boolean => p !== 'account';
 
-function pageFromHash(): Page {
+function pageFromHash(): Page | null {
   const name = window.location.hash.replace(/^#\/?/, '');
-  return (PAGES as readonly string[]).includes(name) ? (name as Page) : 'alarms';
+  return (PAGES as readonly string[]).includes(name) ? (name as Page) : null;
 }
 
-export function Shell({ principal, idleTimeoutSeconds, onLogout, onIdleTimeout }: {
+export function Shell({ principal, idleTimeoutSeconds, loginNotice, onDismissLoginNotice, onLogout, onIdleTimeout, onSignedOutEverywhere }: {
   principal: Principal;
   idleTimeoutSeconds: number;
+  loginNotice: LoginNotice | null;
+  onDismissLoginNotice: () => void;
   onLogout: () => void;
   onIdleTimeout: () => void;
+  onSignedOutEverywhere: () => void;
 }): ReactNode {
-  const [page, setPage] = useState<Page>(pageFromHash);
-  // Shown only when the API grants it: hidden is not the protection (the API refuses too).
-  const [auditAllowed, setAuditAllowed] = useState<boolean | null>(null);
+  const allowed = (p: Page): boolean => { const needs = NEEDS[p]; return needs === null || can(principal, needs); };
+  const visible = PAGES.filter((p) => IN_NAV(p) && allowed(p));
+  const home: Page = visible[0] ?? 'account';
+  const [page, setPage] = useState<Page>(() => pageFromHash() ?? home);
 
   useEffect(() => {
-    const onHash = (): void => setPage(pageFromHash());
+    const onHash = (): void => setPage(pageFromHash() ?? home);
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, []);
-
-  useEffect(() => {
-    let live = true;
-    api('GET', '/api/v1/audit/events?limit=1', undefined, { quiet: true })
-      .then(() => { if (live) setAuditAllowed(true); })
-      .catch((err: unknown) => { if (live) setAuditAllowed(!(err instanceof ApiError && err.code === 'VIGIL_FORBIDDEN')); });
-    return () => { live = false; };
-  }, []);
+  }, [home]);
 
   useEffect(() => {
     document.title = `${TITLES[page]} · Vigil`;
   }, [page]);
 
-  const visible = PAGES.filter((p) => p !== 'audit' || auditAllowed === true);
   return (
     <div className="shell">
       <a className="skip" href="#content">Skip to content</a>
@@ -59,16 +68,13 @@ export function Shell({ principal, idleTimeoutSeconds, onLogout, onIdleTimeout }
             ))}
           </ul>
         </nav>
-        <span className="user" data-testid="signed-in-user">{principal.username}</span>
+        <a className="user" href="#/account" aria-current={page === 'account' ? 'page' : undefined} data-testid="signed-in-user" title="Your account and sessions">{principal.username}</a>
         <button type="button" className="secondary" onClick={onLogout}>Sign out</button>
       </header>
+      <LoginNotices own={loginNotice} onDismissOwn={onDismissLoginNotice} />
       {principal.passwordExpiresInDays <= 14 ? <p className="notice" role="status">Your password expires in {principal.passwordExpiresInDays} days.</p> : null}
       <main id="content">
-        {page === 'alarms' ? <AlarmsPage key="alarms" /> : null}
-        {page === 'cameras' ? <CamerasPage key="cameras" /> : null}
-        {page === 'system' ? <SystemInfoPage key="system" /> : null}
-        {page === 'verify' ? <section key="verify" aria-labelledby="page-title"><PageTitle>Verify evidence</PageTitle><VerifyEvidence /></section> : null}
-        {page === 'audit' ? (auditAllowed === false ? <p className="error" role="alert">Your role may not read the audit log.</p> : auditAllowed === true ? <AuditPage key="audit" /> : <p role="status">Loading…</p>) : null}
+        {!allowed(page) ? <p className="error" role="alert">Your role may not open the {TITLES[page]} page.</p> : <CurrentPage page={page} principal={principal} onSignedOutEverywhere={onSignedOutEverywhere} />}
       </main>
       <IdleWarning
         idleTimeoutSeconds={idleTimeoutSeconds}
@@ -78,4 +84,17 @@ export function Shell({ principal, idleTimeoutSeconds, onLogout, onIdleTimeout }
       />
     </div>
   );
+}
+
+function CurrentPage({ page, principal, onSignedOutEverywhere }: { page: Page; principal: Principal; onSignedOutEverywhere: () => void }): ReactNode {
+  switch (page) {
+    case 'alarms': return <AlarmsPage key="alarms" canAcknowledge={can(principal, 'alarms.acknowledge')} />;
+    case 'cameras': return <CamerasPage key="cameras" />;
+    case 'verify': return <section key="verify" aria-labelledby="page-title"><PageTitle>Verify evidence</PageTitle><VerifyEvidence /></section>;
+    case 'audit': return <AuditPage key="audit" />;
+    case 'storage': return <StoragePage key="storage" />;
+    case 'users': return <UsersPage key="users" principal={principal} />;
+    case 'system': return <SystemInfoPage key="system" />;
+    case 'account': return <AccountPage key="account" onSignedOutEverywhere={onSignedOutEverywhere} />;
+  }
 }

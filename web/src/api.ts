@@ -12,6 +12,15 @@ export interface Principal {
   mfaEnrolmentRequired: boolean;
   passwordChangeRequired: boolean;
   passwordExpiresInDays: number;
+  /** What the grants allow somewhere: pages and buttons follow it; the API decides each request. */
+  permissions: string[];
+}
+
+/** CAM-T-priv-2: the login that opened the session. */
+export interface LoginNotice { at: string; sourceIp: string; newSource: boolean }
+
+export function can(principal: Principal, permission: string): boolean {
+  return principal.permissions.includes(permission);
 }
 
 export interface SessionIssued {
@@ -20,6 +29,7 @@ export interface SessionIssued {
   expiresAt: string;
   idleTimeoutSeconds: number;
   principal: Principal;
+  login?: LoginNotice;
 }
 
 export interface MfaRequired { status: 'mfa_required'; mfaToken: string; methods: string[] }
@@ -63,16 +73,16 @@ function errorOf(status: number, body: unknown): ApiError {
 }
 
 /** A JSON request. The response shape is the server's validated response schema. */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: object, options: { quiet?: boolean } = {}): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: object, options: { quiet?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') {
-    headers['content-type'] = 'application/json';
+    if (method !== 'DELETE' || body !== undefined) headers['content-type'] = 'application/json';
     if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;
   }
   const response = await fetch(path, {
     method,
     headers,
-    body: method === 'GET' ? null : JSON.stringify(body ?? {}),
+    body: method === 'GET' || (method === 'DELETE' && body === undefined) ? null : JSON.stringify(body ?? {}),
     credentials: 'same-origin',
     cache: 'no-store',
     redirect: 'error',

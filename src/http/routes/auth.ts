@@ -33,6 +33,8 @@ const NewTokenBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 64 }), expiresAt: Type.Optional(Type.String({ format: 'date-time' })) },
   { additionalProperties: false },
 );
+const NoticesQuery = Type.Object({ after: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })) }, { additionalProperties: false });
+const LoginNoticeView = Type.Object({ id: Type.Integer(), at: Type.String(), sourceIp: Type.String(), userAgent: Type.String(), newSource: Type.Boolean() });
 const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 
 export async function authRoutes(app: FastifyInstance, { services, config }: RouteDeps): Promise<void> {
@@ -116,6 +118,16 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
     const revoked = await identity.logoutEverywhere(principalOf(request).userId, requestContext(request));
     clearSessionCookie(reply);
     return { revoked };
+  });
+
+  // CAM-T-priv-2: an open session polls this to learn of every other login to its account (the
+  // asking session's own login left out). Without `after`: only the cursor to start from.
+  app.get<{ Querystring: Static<typeof NoticesQuery> }>('/api/v1/auth/login-notices', {
+    config: { access: access.user() },
+    schema: { querystring: NoticesQuery, response: { 200: Type.Object({ latest: Type.Integer(), notices: Type.Array(LoginNoticeView) }), ...Errors } },
+  }, async (request) => {
+    const { latest, notices } = identity.loginNotices(principalOf(request), request.query.after);
+    return { latest, notices: notices.map((n) => ({ id: n.id, at: new Date(n.at).toISOString(), sourceIp: n.sourceIp, userAgent: n.userAgent, newSource: n.newSource })) };
   });
 
   app.post('/api/v1/auth/mfa/totp/enrol', {

@@ -2,6 +2,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { VigilError } from '../../core/errors.ts';
+import { heldPermissions } from '../../identity/permissions.ts';
+import { restrictedReason } from '../../identity/principal.ts';
 import type { IssuedSession, Principal, RequestContext } from '../../identity/types.ts';
 import { SESSION_COOKIE } from '../access.ts';
 
@@ -44,7 +46,12 @@ export const PrincipalSchema = Type.Object({
   mfaEnrolmentRequired: Type.Boolean(),
   passwordChangeRequired: Type.Boolean(),
   passwordExpiresInDays: Type.Number(),
+  /** What the grants allow on at least one resource: the UI shows only these (the API still decides). */
+  permissions: Type.Array(Type.String()),
 });
+
+/** CAM-T-priv-2: the login that opened this session, shown to the user at once. */
+export const LoginNoticeSchema = Type.Object({ at: Type.String(), sourceIp: Type.String(), newSource: Type.Boolean() });
 
 export const SessionIssuedSchema = Type.Object({
   status: Type.Literal('authenticated'),
@@ -52,6 +59,7 @@ export const SessionIssuedSchema = Type.Object({
   expiresAt: Type.String(),
   idleTimeoutSeconds: Type.Integer(),
   principal: PrincipalSchema,
+  login: Type.Optional(LoginNoticeSchema),
 });
 
 export function principalView(p: Principal): Record<string, unknown> {
@@ -64,6 +72,8 @@ export function principalView(p: Principal): Record<string, unknown> {
     mfaEnrolmentRequired: p.mfaEnrolmentRequired,
     passwordChangeRequired: p.passwordChangeRequired,
     passwordExpiresInDays: p.passwordExpiresInDays,
+    // Until the password is changed or a factor enrolled, nothing is allowed (principal.ts).
+    permissions: restrictedReason(p) === null ? heldPermissions(p.grants) : [],
   };
 }
 
@@ -76,6 +86,7 @@ export function sessionIssued(reply: FastifyReply, session: IssuedSession): Reco
     expiresAt: new Date(session.expiresAt).toISOString(),
     idleTimeoutSeconds: Math.round(session.idleTimeoutMs / 1000),
     principal: principalView(session.principal),
+    ...(session.login === undefined ? {} : { login: { at: new Date(session.login.at).toISOString(), sourceIp: session.login.sourceIp, newSource: session.login.newSource } }),
   };
 }
 

@@ -21,6 +21,12 @@ const User = Type.Object({
   totpEnabled: Type.Boolean(),
   webauthnCredentials: Type.Integer(),
   createdAt: Type.String(),
+  lastLoginAt: Type.Union([Type.String(), Type.Null()]),
+  lastLoginFrom: Type.Union([Type.String(), Type.Null()]),
+});
+const UserSession = Type.Object({
+  id: Type.String(), createdAt: Type.String(), lastSeenAt: Type.String(), expiresAt: Type.String(),
+  mfaPassed: Type.Boolean(), sourceIp: Type.String(), userAgent: Type.String(),
 });
 const GrantInput = Type.Object(
   {
@@ -65,6 +71,8 @@ function view(u: UserView): Static<typeof User> {
     totpEnabled: u.totpEnabled,
     webauthnCredentials: u.webauthnCredentials,
     createdAt: new Date(u.createdAt).toISOString(),
+    lastLoginAt: u.lastLoginAt === null ? null : new Date(u.lastLoginAt).toISOString(),
+    lastLoginFrom: u.lastLoginFrom,
   };
 }
 
@@ -124,6 +132,21 @@ export async function userRoutes(app: FastifyInstance, { services }: RouteDeps):
     await identity.unlockUser(request.params.id, requestContext(request));
     return { ok: true as const };
   });
+
+  app.get<{ Params: Static<typeof IdParam> }>('/api/v1/users/:id/sessions', {
+    config: { access: access.permission('users.read') },
+    schema: { params: IdParam, response: { 200: Type.Object({ sessions: Type.Array(UserSession) }), ...Errors } },
+  }, async (request) => {
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    const sessions = await identity.listSessionsOfUser(request.params.id);
+    return { sessions: sessions.map((s) => ({ ...s, createdAt: iso(s.createdAt), lastSeenAt: iso(s.lastSeenAt), expiresAt: iso(s.expiresAt) })) };
+  });
+
+  // "Log out everywhere" for another user (ACS-5.2.1.13): every session ends at once; audited.
+  app.post<{ Params: Static<typeof IdParam> }>('/api/v1/users/:id/sessions/revoke-all', {
+    config: { access: access.permission('users.manage') },
+    schema: { body: Empty, params: IdParam, response: { 200: Type.Object({ revoked: Type.Integer() }), ...Errors } },
+  }, async (request) => ({ revoked: await identity.adminLogoutEverywhere(request.params.id, requestContext(request)) }));
 
   app.post<{ Params: Static<typeof IdParam> }>('/api/v1/users/:id/mfa-reset', {
     config: { access: access.permission('users.manage') },

@@ -26,6 +26,18 @@ export class LoginSourcesRepository {
       .execute();
   }
 
+  /** The address of the user's most recent login, if any is remembered. */
+  async latest(userId: string): Promise<{ sourceIp: string; at: number } | undefined> {
+    const row = await this.#db
+      .selectFrom('login_sources')
+      .select(['source_ip', 'last_seen_at'])
+      .where('user_id', '=', userId)
+      .orderBy('last_seen_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : { sourceIp: row.source_ip, at: Number(row.last_seen_at) };
+  }
+
   /** Keeps only the `keep` most recently seen addresses of the user. */
   async trimUser(userId: string, keep: number): Promise<void> {
     const kept = this.#db

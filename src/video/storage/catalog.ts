@@ -72,6 +72,17 @@ export class SegmentCatalog {
     return this.#db.selectFrom('video_segments').selectAll().where('state', '=', 'complete').where('id', '>', afterId).orderBy('id').limit(limit).execute();
   }
 
+  /** Segments (recording or kept) with a copy on `volumeId`, and their bytes: the storage page. */
+  async usageOnVolume(volumeId: string): Promise<{ segments: number; bytes: number }> {
+    const row = await this.#db
+      .selectFrom('video_segments')
+      .select((eb) => [eb.fn.countAll<string | number>().as('segments'), eb.fn.sum<string | number | null>('bytes').as('bytes')])
+      .where('volumes', 'like', `%"${volumeId}"%`)
+      .where('state', 'in', ['recording', 'complete', 'tampered'])
+      .executeTakeFirst();
+    return { segments: Number(row?.segments ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
   /** Segments holding a copy on `volumeId` (JSON text match on the quoted id). */
   async onVolume(volumeId: string, afterId: string, limit: number): Promise<SegmentRow[]> {
     return this.#db

@@ -173,6 +173,14 @@ describeOnEachStore('video store', (get) => {
       assert.equal(v.copiesChecked, 2);
       assert.ok(existsSync(segmentPath({ path: path.join(root, 's') }, 'cam-4', id)));
     }
+    // What the storage page shows: the spare in the mirror, the lost disk failed with its reason.
+    const health = await video.health();
+    assert.equal(health.mirror.state, 'healthy');
+    assert.deepEqual(health.volumes.map((v) => [v.id, v.role, v.state, v.inMirror]), [['disk-a', 'mirror', 'online', true], ['disk-b', 'mirror', 'failed', false], ['disk-s', 'spare', 'online', true]]);
+    assert.match(health.volumes[1]?.reason ?? '', /marker/);
+    const onSpare = health.volumes[2];
+    assert.ok((onSpare?.segments ?? 0) >= 2 && (onSpare?.segmentBytes ?? 0) > 0, JSON.stringify(onSpare));
+    assert.equal(health.volumes[1]?.segments, 0, 'no catalog row points at the failed disk any more');
     await video.close();
   });
 
@@ -248,6 +256,7 @@ describeOnEachStore('video store', (get) => {
     assert.equal((await video.catalog.get(oldest.id))?.state, 'shredded');
     assert.ok(alarms.raised.some((a) => a.type === 'storage.low_space' && a.severity === 'warning'));
     assert.ok(alarms.raised.some((a) => a.type === 'storage.overwriting'));
+    assert.deepEqual((await video.health()).volumes.map((v) => [v.freePercent, v.lowSpace]), [[5, true], [5, true], [5, true]], 'every volume shows its space against the threshold, the spare too (it alarms too)');
     await video.close();
     rmSync(fullRoot, { recursive: true, force: true });
   });

@@ -19,6 +19,7 @@ import { signRow } from './segment-seal.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import { verifySegmentRow, type SegmentVerification } from './segment-verify.ts';
 import { recoverInterrupted } from './recovery.ts';
+import { summariseStorage, type StorageHealth } from './storage-health.ts';
 import { segmentPath, VolumeSet, type VolumeSpec, type VolumeStatus } from './volumes.ts';
 
 /** Purpose of the keyring DEK that wraps every segment key. */
@@ -101,6 +102,15 @@ export class VideoStore {
       });
     }
     return oldest.length;
+  }
+
+  /** NVR-5.1.5.2a/b, NVR-5.2.8.1a: volumes as last probed, with what each holds. */
+  async health(): Promise<StorageHealth> {
+    const volumes = this.volumes.list();
+    const usage = new Map<string, { segments: number; bytes: number }>();
+    for (const v of volumes) usage.set(v.id, await this.catalog.usageOnVolume(v.id));
+    const { mirrorCopies, freeSpaceWarnPercent, healthCheckSeconds } = this.#o.config;
+    return summariseStorage(volumes, usage, { mirrorCopies, freeSpaceWarnPercent, healthCheckSeconds });
   }
 
   /** Verifies the next `batch` segments of the catalog walk (wrapping at the end). */

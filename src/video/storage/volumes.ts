@@ -24,6 +24,8 @@ export type VolumeState = 'online' | 'spare' | 'rebuilding' | 'failed';
 export interface VolumeStatus {
   id: string;
   path: string;
+  /** As configured; `state` says what the volume is doing now (a spare may be online). */
+  role: VolumeSpec['role'];
   state: VolumeState;
   freeBytes: number | null;
   totalBytes: number | null;
@@ -59,7 +61,7 @@ export class VolumeSet {
   static async open(options: VolumeSetOptions): Promise<VolumeSet> {
     const set = new VolumeSet(options);
     for (const spec of options.specs) {
-      const status: VolumeStatus = { id: spec.id, path: spec.path, state: spec.role === 'mirror' ? 'online' : 'spare', freeBytes: null, totalBytes: null, reason: null, since: options.clock.now() };
+      const status: VolumeStatus = { id: spec.id, path: spec.path, role: spec.role, state: spec.role === 'mirror' ? 'online' : 'spare', freeBytes: null, totalBytes: null, reason: null, since: options.clock.now() };
       set.#volumes.set(spec.id, status);
       try {
         await prepareVolume(spec);

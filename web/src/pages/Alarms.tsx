@@ -18,7 +18,7 @@ interface Alarm {
 
 const POLL_MS = 5_000;
 
-export function AlarmsPage(): ReactNode {
+export function AlarmsPage({ canAcknowledge }: { canAcknowledge: boolean }): ReactNode {
   const [state, setState] = useState<'active' | 'acknowledged' | 'cleared' | ''>('');
   const [alarms, setAlarms] = useState<Alarm[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -80,7 +80,7 @@ export function AlarmsPage(): ReactNode {
                 <td>{a.message}</td>
                 <td>{a.state}{a.ackComment === null ? null : <><br /><small>{a.acknowledgedBy}: “{a.ackComment}”</small></>}</td>
                 <td>
-                  {a.state !== 'active' ? null : acking === a.id
+                  {a.state !== 'active' || !canAcknowledge ? null : acking === a.id
                     ? <AckForm alarm={a} onDone={() => { setAcking(null); void load(); }} onCancel={() => setAcking(null)} />
                     : <button type="button" onClick={() => setAcking(a.id)} aria-label={`Acknowledge ${a.type} alarm from ${a.source}`}>Acknowledge</button>}
                 </td>
