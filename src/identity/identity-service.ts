@@ -107,8 +107,10 @@ export class IdentityService {
     const key = username ?? rawUsername.slice(0, 64).toLowerCase();
     const user = username === null ? undefined : await this.#core.repos.users.findByUsername(username);
     recordEvent(this.#core, ctx, { category: 'auth', action: 'auth.login', target: `user:${key}`, outcome: ok ? 'success' : 'failure', details: { via } });
-    if (ok && user !== undefined) await this.#lockout.recordSuccess(user);
-    else await this.#lockout.recordFailure(user, key, ctx);
+    if (ok && user !== undefined) {
+      await this.#lockout.recordSuccess(user);
+      await this.#notifier.notifyIfNewSource(user, ctx);
+    } else await this.#lockout.recordFailure(user, key, ctx);
   }
 
   /**

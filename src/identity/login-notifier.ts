@@ -26,13 +26,22 @@ export class LoginNotifier {
     };
   }
 
-  async notify(user: UserRow, ctx: RequestContext, sessionIdHash: string): Promise<LoginNotice> {
+  /**
+   * A protocol without sessions (RTSP, ONVIF, snapshots) authenticates every request: only its
+   * first access from an address is news, so only that is told (CAM-T-priv-2).
+   */
+  async notifyIfNewSource(user: UserRow, ctx: RequestContext): Promise<void> {
+    await this.notify(user, ctx, '', true);
+  }
+
+  async notify(user: UserRow, ctx: RequestContext, sessionIdHash: string, onlyIfNew = false): Promise<LoginNotice> {
     const { repos, clock } = this.#core;
     const at = clock.now();
     const newSource = !(await repos.loginSources.exists(user.id, ctx.sourceIp));
     await repos.loginSources.remember(user.id, ctx.sourceIp, at);
     if (newSource) await repos.loginSources.trimUser(user.id, SOURCES_PER_USER);
     const notice: LoginNotice = { userId: user.id, username: user.username, sourceIp: ctx.sourceIp, userAgent: ctx.userAgent, at, newSource, sessionIdHash };
+    if (onlyIfNew && !newSource) return notice;
     for (const listener of this.#listeners) {
       try {
         listener(notice);

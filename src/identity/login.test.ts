@@ -157,6 +157,18 @@ describeOnEachStore('identity login', (get) => {
     assert.deepEqual(f.identity.loginNotices(first.principal, 0).notices, [], 'notices older than a day are dropped');
   });
 
+  test('CAM-T-priv-2: protocols without sessions (RTSP, ONVIF, snapshot) notify their first access from an address, not every request', async () => {
+    const f = identityFixture(get().store);
+    await adminAndUser(f);
+    const notices: Array<[string, string, boolean]> = [];
+    f.identity.onLogin((n) => notices.push([n.sourceIp, n.userAgent, n.newSource]));
+    await f.identity.externalLoginResult('alice', true, { sourceIp: '198.51.100.20', userAgent: 'rtsp' }, 'rtsp');
+    await f.identity.externalLoginResult('alice', true, { sourceIp: '198.51.100.20', userAgent: 'onvif' }, 'onvif');
+    await f.identity.externalLoginResult('alice', false, { sourceIp: '203.0.113.20', userAgent: 'rtsp' }, 'rtsp');
+    await f.identity.externalLoginResult('alice', true, { sourceIp: '203.0.113.21', userAgent: 'snapshot' }, 'snapshot');
+    assert.deepEqual(notices, [['198.51.100.20', 'rtsp', true], ['203.0.113.21', 'snapshot', true]]);
+  });
+
   test('a throwing login listener raises an alarm and does not undo the login', async () => {
     const f = identityFixture(get().store);
     await adminAndUser(f);
