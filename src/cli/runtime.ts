@@ -198,7 +198,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
 }
 
 /** What the HTTP routes get of the runtime; the caller adds TLS and network facts. */
-export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin'> {
+export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin' | 'recording'> {
   return {
     product: { ...PRODUCT, deviceName: runtime.config.deviceName },
     identity: runtime.identity,
@@ -304,6 +304,7 @@ export async function startService(config: Config): Promise<RunningService> {
         },
       },
       listening: () => listening(),
+      recording: () => recorder?.health() ?? new Map(),
       origin: () => origin,
       ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');

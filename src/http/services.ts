@@ -10,6 +10,7 @@ import type { CameraService } from '../video/cameras/camera-service.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 import type { LiveHub } from '../video/live/live-hub.ts';
+import type { CameraHealth } from '../video/recorder/camera-recorder.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
 import type { SnapshotEndpoint } from '../camera/snapshot.ts';
 import type { DiscoveryService } from '../device/discovery/discovery-service.ts';
@@ -45,6 +46,8 @@ export interface AppServices {
   tls: { current(): DeviceTls; install(certPem: string, keyPem: string): Promise<DeviceTls> };
   /** The declared services as actually bound (ports resolved). */
   listening(): ListeningService[];
+  /** Health of the cameras recording now, by id (empty until the recorder runs). */
+  recording(): ReadonlyMap<string, CameraHealth>;
   /** https://host:port as clients reach it: WebAuthn's expected origin. */
   origin(): string;
   /** The camera role's ONVIF service and snapshot endpoint; their routes exist only when this is set (camera.enabled). */

@@ -107,7 +107,20 @@ describe('software camera role (real process, real RTSPS)', () => {
     const cam = await admin.post<{ id: string }>('/api/v1/cameras', { name: 'Self', url: rtspsUrl, username: NVR.username, password: NVR.password, tlsCaPem: vigil.caPem });
     assert.equal(cam.status, 201, cam.text);
     await new Promise((r) => setTimeout(r, 7000));
+    // Camera health while it records: the 15 fps stream at ~600 kbit/s, a recent frame.
+    type Health = { id: string; state: string; fps: number; bitrateKbps: number; lastFrameAt: string | null };
+    const health = (await admin.get<{ cameras: Health[] }>('/api/v1/cameras/health')).body.cameras.find((c) => c.id === cam.body.id);
+    assert.equal(health?.state, 'recording', JSON.stringify(health));
+    assert.ok((health?.fps ?? 0) >= 10 && (health?.fps ?? 0) <= 20, `fps ${health?.fps}`);
+    assert.ok((health?.bitrateKbps ?? 0) > 50, `bitrate ${health?.bitrateKbps}`);
+    assert.ok(Date.now() - Date.parse(health?.lastFrameAt ?? '') < 3000);
     assert.equal((await admin.request('PATCH', `/api/v1/cameras/${cam.body.id}`, { enabled: false })).status, 200);
+    let stopped: Health | undefined;
+    for (let i = 0; i < 50 && stopped?.state !== 'stopped'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      stopped = (await admin.get<{ cameras: Health[] }>('/api/v1/cameras/health')).body.cameras.find((c) => c.id === cam.body.id);
+    }
+    assert.equal(stopped?.state, 'stopped');
     const range = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
     let segments: Array<{ state: string; startedAt: string; endedAt: string | null }> = [];
     for (let i = 0; i < 50 && !(segments.length > 0 && segments.every((s) => s.state === 'complete')); i++) {

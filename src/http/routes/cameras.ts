@@ -86,6 +86,14 @@ const Segment = Type.Object({
   volumes: Type.Array(Type.String()),
 });
 const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+const CameraHealthView = Type.Object({
+  id: Type.String(),
+  /** stopped: not recording now (disabled, or outside its schedule). */
+  state: Type.Union([Type.Literal('recording'), Type.Literal('connecting'), Type.Literal('signal-lost'), Type.Literal('stopped')]),
+  fps: Type.Number(),
+  bitrateKbps: Type.Integer(),
+  lastFrameAt: Type.Union([Type.String(), Type.Null()]),
+});
 
 export function cameraScope(request: FastifyRequest): { kind: 'camera'; id: string } {
   return { kind: 'camera', id: (request.params as { id: string }).id };
@@ -98,6 +106,23 @@ export async function cameraRoutes(app: FastifyInstance, { services }: RouteDeps
     config: { access: access.permission('camera.view') },
     schema: { response: { 200: Type.Object({ cameras: Type.Array(Camera) }), ...Errors } },
   }, async (request) => ({ cameras: await cameras.list(scopedIds(principalOf(request).grants, 'camera.view', 'camera')) }));
+
+  // Camera health for operators (issue #8): state, frame and bit rates of the last seconds, last frame.
+  app.get('/api/v1/cameras/health', {
+    config: { access: access.permission('camera.view') },
+    schema: { response: { 200: Type.Object({ cameras: Type.Array(CameraHealthView) }), ...Errors } },
+  }, async (request) => {
+    const running = services.recording();
+    const visible = await cameras.list(scopedIds(principalOf(request).grants, 'camera.view', 'camera'));
+    return {
+      cameras: visible.map((c) => {
+        const h = running.get(c.id);
+        return h === undefined
+          ? { id: c.id, state: 'stopped' as const, fps: 0, bitrateKbps: 0, lastFrameAt: null }
+          : { id: c.id, ...h, lastFrameAt: h.lastFrameAt === null ? null : new Date(h.lastFrameAt).toISOString() };
+      }),
+    };
+  });
 
   app.post<{ Body: Static<typeof NewCamera> }>('/api/v1/cameras', {
     config: { access: access.permission('camera.manage') },

@@ -16,6 +16,7 @@ import type { VigilError } from '../../core/errors.ts';
 import type { SegmentWriter } from '../storage/segment-writer.ts';
 import type { VideoStore } from '../storage/video-store.ts';
 import { avcCodecString, type LiveHub } from '../live/live-hub.ts';
+import { RateMeter } from './rate-meter.ts';
 
 export interface CameraSource {
   id: string;
@@ -94,6 +95,14 @@ export interface RecorderStats {
   lastFrameAt: number | null;
 }
 
+/** What an operator sees of a recording camera (issue #8). */
+export interface CameraHealth {
+  state: 'recording' | 'connecting' | 'signal-lost';
+  fps: number;
+  bitrateKbps: number;
+  lastFrameAt: number | null;
+}
+
 export class CameraRecorder {
   readonly stats: RecorderStats = { accessUnits: 0, fragments: 0, droppedFragments: 0, segments: 0, connected: false, lastFrameAt: null };
   readonly #o: CameraRecorderOptions;
@@ -105,6 +114,7 @@ export class CameraRecorder {
   #pendingWrites = 0;
   #dropping = false;
   #signalLost = false;
+  readonly #rate = new RateMeter();
   #startedAt: number;
 
   constructor(o: CameraRecorderOptions) {
@@ -134,6 +144,11 @@ export class CameraRecorder {
     await this.#o.video.finishSegment(this.#o.camera.id);
   }
 
+  health(): CameraHealth {
+    const state = this.#signalLost ? 'signal-lost' : this.stats.connected && this.stats.lastFrameAt !== null ? 'recording' : 'connecting';
+    return { state, ...this.#rate.rates(this.#o.clock.now()), lastFrameAt: this.stats.lastFrameAt };
+  }
+
   #onConnected(codec: string): void {
     this.stats.connected = true;
     this.#o.logger.info({ camera: this.#o.camera.id, codec }, 'camera stream connected');
@@ -154,6 +169,7 @@ export class CameraRecorder {
     if (!accepted) return;
     this.stats.accessUnits++;
     this.stats.lastFrameAt = now;
+    this.#rate.add(now, au.data.length);
     if (this.#signalLost) this.#signalRestored();
     if (fragment !== undefined) this.#store(fragment, this.#session);
   }

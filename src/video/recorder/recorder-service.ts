@@ -8,7 +8,7 @@ import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { CameraService, CameraView, ScheduleWindow } from '../cameras/camera-service.ts';
 import type { VideoStore } from '../storage/video-store.ts';
-import { CameraRecorder, type RecorderStats } from './camera-recorder.ts';
+import { CameraRecorder, type CameraHealth, type RecorderStats } from './camera-recorder.ts';
 
 export interface RecorderServiceOptions {
   cameras: CameraService;
@@ -61,6 +61,11 @@ export class RecorderService {
     ];
     for (const t of this.#timers) t.unref();
     await this.#queue;
+  }
+
+  /** Health of every camera recording now, by id. */
+  health(): Map<string, CameraHealth> {
+    return new Map([...this.#running].map(([id, r]) => [id, r.health()]));
   }
 
   stats(): Record<string, RecorderStats> {

@@ -10,12 +10,47 @@ interface Camera { id: string; name: string; recordingMode: string; enabled: boo
 /** The server's MAX_PLAYBACK_SECONDS. */
 const MAX_PLAYBACK_MS = 300_000;
 
+interface Health { id: string; state: 'recording' | 'connecting' | 'signal-lost' | 'stopped'; fps: number; bitrateKbps: number; lastFrameAt: string | null }
+const HEALTH_POLL_MS = 5000;
+const STATE_TEXT: Readonly<Record<Health['state'], string>> = { recording: 'Recording', connecting: 'Connecting…', 'signal-lost': 'SIGNAL LOST', stopped: 'Not recording' };
+
+/** Camera health (state, rates, last frame), refreshed while the list is shown. */
+function useCameraHealth(active: boolean): ReadonlyMap<string, Health> {
+  const [health, setHealth] = useState<ReadonlyMap<string, Health>>(new Map());
+  useEffect(() => {
+    if (!active) return;
+    let live = true;
+    const load = (): void => {
+      api<{ cameras: Health[] }>('GET', '/api/v1/cameras/health', undefined, { quiet: true, background: true })
+        .then((r) => { if (live) setHealth(new Map(r.cameras.map((h) => [h.id, h]))); })
+        .catch(() => undefined); // the next poll tries again; the list itself shows load errors
+    };
+    load();
+    const timer = setInterval(load, HEALTH_POLL_MS);
+    return () => { live = false; clearInterval(timer); };
+  }, [active]);
+  return health;
+}
+
+function HealthCell({ health }: { health: Health | undefined }): ReactNode {
+  if (health === undefined) return <td>–</td>;
+  const age = health.lastFrameAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(health.lastFrameAt)) / 1000));
+  return (
+    <td className={health.state === 'signal-lost' ? 'health-bad' : undefined}>
+      {STATE_TEXT[health.state]}
+      {health.state === 'recording' ? ` · ${health.fps} fps · ${health.bitrateKbps} kbit/s` : ''}
+      {age !== null && health.state !== 'recording' ? ` · last frame ${age} s ago` : ''}
+    </td>
+  );
+}
+
 interface Segment { id: string; state: string; startedAt: string; endedAt: string | null; bytes: number }
 
 export function CamerasPage(): ReactNode {
   const [cameras, setCameras] = useState<Camera[] | null>(null);
   const [selected, setSelected] = useState<{ camera: Camera; view: 'live' | 'playback' } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const health = useCameraHealth(selected === null);
 
   useEffect(() => {
     let live = true;
@@ -36,11 +71,12 @@ export function CamerasPage(): ReactNode {
       <ErrorMessage error={error} />
       {cameras === null ? (error === null ? <p role="status">Loading…</p> : null) : cameras.length === 0 ? <p>No cameras you may see.</p> : (
         <table>
-          <thead><tr><th scope="col">Name</th><th scope="col">Recording</th><th scope="col">Enabled</th><th scope="col">Retention</th><th scope="col">View</th></tr></thead>
+          <thead><tr><th scope="col">Name</th><th scope="col">Recording</th><th scope="col">Enabled</th><th scope="col">Retention</th><th scope="col">Health</th><th scope="col">View</th></tr></thead>
           <tbody>
             {cameras.map((c) => (
               <tr key={c.id}>
                 <td>{c.name}</td><td>{c.recordingMode}</td><td>{c.enabled ? 'yes' : 'no'}</td><td>{c.retentionDays} days</td>
+                <HealthCell health={health.get(c.id)} />
                 <td>
                   <button type="button" onClick={() => setSelected({ camera: c, view: 'live' })} aria-label={`Live ${c.name}`} disabled={!c.enabled}>Live</button>{' '}
                   <button type="button" onClick={() => setSelected({ camera: c, view: 'playback' })} aria-label={`Play back ${c.name}`}>Play back</button>
