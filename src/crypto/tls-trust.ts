@@ -45,8 +45,13 @@ export function displayFingerprint(fingerprint: string): string {
   return (normaliseFingerprint(fingerprint).match(/../g) ?? []).join(':');
 }
 
+/**
+ * Signed by its own key under its own name. Not X509Certificate.checkIssued: that also wants
+ * keyCertSign, which a device's self-signed leaf rightly lacks (OpenSSL still takes the exact
+ * certificate as a trust anchor when it is given as the CA).
+ */
 function isSelfSigned(cert: X509Certificate): boolean {
-  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+  return cert.subject === cert.issuer && cert.verify(cert.publicKey);
 }
 
 /** The topmost certificate the server sent, if it is self-signed (a device CA or the device itself). */
