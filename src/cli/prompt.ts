@@ -46,3 +46,15 @@ export async function readSecretLine(prompt: string): Promise<string> {
     process.stderr.write('\n');
   }
 }
+
+/** Asks a yes/no question on a terminal; only "yes" (or "y") confirms. Not a terminal: false. */
+export async function confirmOnTerminal(question: string): Promise<boolean> {
+  if (process.stdin.isTTY !== true) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(question, resolve));
+    return /^\s*(yes|y)\s*$/i.test(answer.slice(0, 16));
+  } finally {
+    rl.close();
+  }
+}

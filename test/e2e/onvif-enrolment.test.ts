@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { runVigil, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 
@@ -173,6 +173,21 @@ describe('NVR adds the Vigil camera by ONVIF with TLS trust on first use, record
     assert.ok(events.some((e) => e.action === 'camera.onvif_probe' && e.details['fingerprint256'] === firstFingerprint));
     assert.ok(events.some((e) => e.action === 'camera.onvif_inspect' && e.outcome === 'failure' && e.details['error'] === 'VIGIL_ONVIF_AUTH_REFUSED'));
     assert.ok(!JSON.stringify(events).includes(ACCOUNT.password), 'no credential in the audit log');
+  });
+
+  test('CLI: `vigil cameras add-onvif` shows the fingerprint, refuses without confirmation, adds with --fingerprint', async () => {
+    const base = ['cameras', 'add-onvif', address, '--username', ACCOUNT.username, '--config', nvr.configFile];
+    const unconfirmed = await runVigil(base, { input: `${ACCOUNT.password}\n`, timeoutMs: 60_000 });
+    assert.equal(unconfirmed.code, 3, unconfirmed.stderr);
+    assert.ok(unconfirmed.stdout.includes(`SHA-256 fingerprint: ${firstFingerprint}`), unconfirmed.stdout);
+    assert.match(unconfirmed.stderr, /not confirmed; nothing was sent/);
+    const wrong = await runVigil([...base, '--fingerprint', 'CD'.repeat(32)], { input: `${ACCOUNT.password}\n`, timeoutMs: 60_000 });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stdout + wrong.stderr, /VIGIL_ONVIF_FINGERPRINT_MISMATCH|another certificate/);
+    const added = await runVigil([...base, '--fingerprint', firstFingerprint, '--name', 'Cli camera', '--mode', 'off'], { input: `${ACCOUNT.password}\n`, timeoutMs: 60_000 });
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, new RegExp(`added camera Cli camera: [0-9a-f-]{36}\\n  stream rtsps://${CAMERA_HOST.replace(/\./g, '\\.')}:${CAMERA_RTSPS}/live\\n  pinned certificate ${firstFingerprint}`));
+    assert.ok(!(added.stdout + added.stderr).includes(ACCOUNT.password));
   });
 
   test('a camera restarted with another certificate is refused, with an alarm naming both fingerprints; an admin re-pin clears it', async () => {
