@@ -21,6 +21,7 @@ import { AlarmService } from '../alarms/alarm-service.ts';
 import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
 import { CameraService } from '../video/cameras/camera-service.ts';
+import { OnvifEnrolment } from '../video/cameras/onvif-enrolment.ts';
 import { prepareEvidenceExport } from '../video/export/evidence-export.ts';
 import { LiveHub } from '../video/live/live-hub.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
@@ -206,6 +207,7 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
     auditQuery: runtime.auditQuery,
     alarms: runtime.alarms,
     cameras: runtime.cameras,
+    onvifEnrolment: new OnvifEnrolment({ cameras: runtime.cameras, audit: runtime.audit }),
     video: runtime.video,
     live: runtime.live,
     access: runtime.access,

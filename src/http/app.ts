@@ -14,6 +14,7 @@ import { setupRoutes } from './routes/setup.ts';
 import { authRoutes } from './routes/auth.ts';
 import { userRoutes } from './routes/users.ts';
 import { cameraRoutes } from './routes/cameras.ts';
+import { cameraOnvifRoutes } from './routes/cameras-onvif.ts';
 import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
@@ -106,6 +107,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(auditRoutes, routeOptions);
   await app.register(alarmRoutes, routeOptions);
   await app.register(cameraRoutes, routeOptions);
+  await app.register(cameraOnvifRoutes, routeOptions);
   await app.register(liveRoutes, routeOptions);
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);

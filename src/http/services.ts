@@ -7,6 +7,7 @@ import type { AuditVerification } from '../audit/verify.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { IdentityService } from '../identity/identity-service.ts';
 import type { CameraService } from '../video/cameras/camera-service.ts';
+import type { OnvifEnrolment } from '../video/cameras/onvif-enrolment.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 import type { LiveHub } from '../video/live/live-hub.ts';
@@ -32,6 +33,8 @@ export interface AppServices {
   auditQuery: AuditQuery;
   alarms: AlarmService;
   cameras: CameraService;
+  /** Adding cameras by ONVIF with TLS trust on first use. */
+  onvifEnrolment: OnvifEnrolment;
   video: VideoStore;
   live: LiveHub;
   access: AccessPlatform;

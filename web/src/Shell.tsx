@@ -89,7 +89,7 @@ export function Shell({ principal, idleTimeoutSeconds, loginNotice, onDismissLog
 function CurrentPage({ page, principal, onSignedOutEverywhere }: { page: Page; principal: Principal; onSignedOutEverywhere: () => void }): ReactNode {
   switch (page) {
     case 'alarms': return <AlarmsPage key="alarms" canAcknowledge={can(principal, 'alarms.acknowledge')} />;
-    case 'cameras': return <CamerasPage key="cameras" />;
+    case 'cameras': return <CamerasPage key="cameras" canManage={can(principal, 'camera.manage')} />;
     case 'verify': return <section key="verify" aria-labelledby="page-title"><PageTitle>Verify evidence</PageTitle><VerifyEvidence /></section>;
     case 'audit': return <AuditPage key="audit" />;
     case 'storage': return <StoragePage key="storage" />;

@@ -19,7 +19,7 @@ const Window = Type.Object(
   { days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7 }), from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }), to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }) },
   { additionalProperties: false },
 );
-const Mode = Type.Union(RECORDING_MODES.map((m) => Type.Literal(m)));
+export const Mode = Type.Union(RECORDING_MODES.map((m) => Type.Literal(m)));
 const Fingerprint = Type.Union([Type.String({ pattern: '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' }), Type.Null()]);
 const CameraFields = {
   name: Type.String({ minLength: 1, maxLength: 64 }),
@@ -49,7 +49,7 @@ const NewCamera = Type.Object(
   { additionalProperties: false },
 );
 const CameraPatch = Type.Partial(NewCamera, { additionalProperties: false, minProperties: 1 });
-const Camera = Type.Object({
+export const Camera = Type.Object({
   id: Type.String(),
   name: Type.String(),
   url: Type.String(),

@@ -5,6 +5,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, downloadPost, formatTime, isoFromLocal, localInputValue, messageOf, saveBlob } from '../api.ts';
 import { ErrorMessage, Field, PageTitle } from '../ui.tsx';
 import { LiveView } from './LiveView.tsx';
+import { AddOnvifCamera } from './AddOnvifCamera.tsx';
 
 interface Camera { id: string; name: string; recordingMode: string; enabled: boolean; retentionDays: number }
 /** The server's MAX_PLAYBACK_SECONDS. */
@@ -46,11 +47,13 @@ function HealthCell({ health }: { health: Health | undefined }): ReactNode {
 
 interface Segment { id: string; state: string; startedAt: string; endedAt: string | null; bytes: number }
 
-export function CamerasPage(): ReactNode {
+export function CamerasPage({ canManage }: { canManage: boolean }): ReactNode {
   const [cameras, setCameras] = useState<Camera[] | null>(null);
   const [selected, setSelected] = useState<{ camera: Camera; view: 'live' | 'playback' } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const health = useCameraHealth(selected === null);
+  const [adding, setAdding] = useState(false);
+  const [reload, setReload] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -58,7 +61,7 @@ export function CamerasPage(): ReactNode {
       .then((r) => { if (live) setCameras(r.cameras); })
       .catch((err: unknown) => { if (live) setError(messageOf(err)); });
     return () => { live = false; };
-  }, []);
+  }, [reload]);
 
   if (selected !== null) {
     return selected.view === 'live'
@@ -69,6 +72,9 @@ export function CamerasPage(): ReactNode {
     <section aria-labelledby="page-title">
       <PageTitle>Cameras</PageTitle>
       <ErrorMessage error={error} />
+      {!canManage ? null : adding
+        ? <AddOnvifCamera onAdded={() => { setAdding(false); setReload((n) => n + 1); }} onCancel={() => setAdding(false)} />
+        : <p><button type="button" onClick={() => setAdding(true)}>Add camera by ONVIF</button></p>}
       {cameras === null ? (error === null ? <p role="status">Loading…</p> : null) : cameras.length === 0 ? <p>No cameras you may see.</p> : (
         <table>
           <thead><tr><th scope="col">Name</th><th scope="col">Recording</th><th scope="col">Enabled</th><th scope="col">Retention</th><th scope="col">Health</th><th scope="col">View</th></tr></thead>
