@@ -29,7 +29,7 @@ import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
 import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { SnapshotEndpoint, type SnapshotSource } from '../camera/snapshot.ts';
-import { startLocalRecording, type LocalRecording } from '../camera/local-recording.ts';
+import { LOCAL_CAMERA_ID, startLocalRecording, type LocalRecording } from '../camera/local-recording.ts';
 import { STREAM_PATH, cameraAuthenticator, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { OnvifAccounts } from '../camera/onvif/onvif-accounts.ts';
 import { OnvifService } from '../camera/onvif/onvif-service.ts';
@@ -306,7 +306,11 @@ export async function startService(config: Config): Promise<RunningService> {
         },
       },
       listening: () => listening(),
-      recording: () => recorder?.health() ?? new Map(),
+      recording: () => {
+        const health = new Map(recorder?.health());
+        if (localRecording !== undefined) health.set(LOCAL_CAMERA_ID, localRecording.recorder.health());
+        return health;
+      },
       origin: () => origin,
       ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');
@@ -345,8 +349,8 @@ export async function startService(config: Config): Promise<RunningService> {
       }
       if (config.camera.localRecording.enabled) {
         localRecording = startLocalRecording({
-          feed: camera.feed, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'local-recording' }),
-          deviceName: config.deviceName, retentionHours: config.camera.localRecording.retentionHours, videoConfig: config.video,
+          feed: camera.feed, cameras: runtime.cameras, video: runtime.video, live: runtime.live, alarms, audit, clock: runtime.clock,
+          logger: logger.child({ component: 'local-recording' }), deviceName: config.deviceName, config: config.camera.localRecording, videoConfig: config.video,
         });
       }
     }

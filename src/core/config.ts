@@ -235,7 +235,7 @@ export const ConfigSchema = Type.Object(
         localRecording: Type.Object(
           {
             enabled: Type.Boolean({ default: false, description: 'Record the camera\'s own stream on this device (edge storage), sealed under the device-bound key so a copied disk is unreadable elsewhere (CAM-5.1.1.2).' }),
-            retentionHours: Type.Integer({ minimum: 1, maximum: 8760, default: 72, description: 'Local recordings older than this are crypto-shredded (a ring buffer; the oldest also go when a volume runs out of space).' }),
+            retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 3, description: 'Local recordings older than this are crypto-shredded (a ring buffer; the oldest also go when a volume runs out of space).' }),
           },
           { default: {} },
         ),

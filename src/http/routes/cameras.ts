@@ -52,6 +52,8 @@ const CameraPatch = Type.Partial(NewCamera, { additionalProperties: false, minPr
 export const Camera = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  /** rtsp: recorded from its URL; local: this device's own encoder (camera role, set in the configuration). */
+  source: Type.Union([Type.Literal('rtsp'), Type.Literal('local')]),
   url: Type.String(),
   hasCredentials: Type.Boolean(),
   tlsFingerprint256: Fingerprint,

@@ -74,6 +74,7 @@ export class RecorderService {
 
   async applyRetention(): Promise<number> {
     let shredded = 0;
+    // Every camera's retention, the local recording's too (a ring buffer of retentionDays).
     for (const camera of await this.#o.cameras.list()) shredded += await this.#o.video.applyRetention(camera.id, camera.retentionDays);
     return shredded;
   }
@@ -97,6 +98,7 @@ export class RecorderService {
   }
 
   async #reconcile(camera: CameraView): Promise<void> {
+    if (camera.source === 'local') return; // recorded by the camera role from its own encoder
     const should = camera.enabled && (camera.recordingMode === 'continuous' || (camera.recordingMode === 'scheduled' && inSchedule(camera.schedule, this.#o.clock.now())));
     const running = this.#running.has(camera.id);
     if (should && !running) await this.#startCamera(camera);
