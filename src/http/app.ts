@@ -17,6 +17,7 @@ import { cameraRoutes } from './routes/cameras.ts';
 import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { discoveryRoutes } from './routes/discovery.ts';
 import { storageRoutes } from './routes/storage.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -110,6 +111,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
   await app.register(discoveryRoutes, routeOptions);
+  await app.register(deviceRoutes, routeOptions);
   await app.register(storageRoutes, routeOptions);
   if (services.camera !== undefined) await app.register(onvifRoutes(services.camera), routeOptions);
   await app.register(webUiRoutes, routeOptions);
