@@ -312,6 +312,7 @@ export async function startService(config: Config): Promise<RunningService> {
         return health;
       },
       origin: () => origin,
+      devices: { enrolment: runtime.enrolment, syncPort: () => deviceSync?.port ?? null },
       ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');
         return port === undefined ? undefined : { uri: streamUrl('rtsps', port), fixedPort: config.camera.rtspsPort !== 0 };
@@ -361,7 +362,19 @@ export async function startService(config: Config): Promise<RunningService> {
         hostnames: [...new Set(['localhost', config.http.host, ...config.devices.hostnames])],
         ca: runtime.deviceCa,
         registry: runtime.devices,
-        events: new ControllerEventIngest({ repository: new DeviceEventRepository(runtime.store), audit, alarms, clock: runtime.clock }),
+        events: new ControllerEventIngest({
+          repository: new DeviceEventRepository(runtime.store), audit, alarms, clock: runtime.clock,
+          // ACS-5.6.1.1: a decision taken at the edge is an access event like any other.
+          onStored: async (deviceId, events) => {
+            for (const e of events) {
+              await runtime.access.events.append({
+                ts: e.at, category: 'access', type: e.type, outcome: e.type === 'access.granted' ? 'granted' : e.type === 'access.denied' ? 'denied' : 'info',
+                reason: e.reason, source: `controller:${deviceId}`, siteId: null, doorId: e.doorId, cardholderId: e.subject === '' ? null : e.subject, credentialId: null,
+                details: { controllerSeq: e.seq },
+              });
+            }
+          },
+        }),
         source: runtime.credentialSets,
         signer: runtime.signer,
         allowedMeasurements: [await measureControllerSoftware(), ...config.devices.allowedMeasurements],

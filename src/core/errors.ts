@@ -74,6 +74,10 @@ export const ERROR_CODES = {
   // access: smart lock
   VIGIL_LOCK_TOKEN_INVALID: 401,
   VIGIL_EDGE_LOG_TAMPERED: 409,
+  // edge roles (vigil controller / lock / reader)
+  VIGIL_EDGE_STATE_TAMPERED: 409,
+  VIGIL_EDGE_NOT_ENROLLED: 409,
+  VIGIL_EDGE_ALREADY_ENROLLED: 409,
   VIGIL_CREDENTIAL_SET_INVALID: 422,
   // access: osdp / wiegand
   VIGIL_OSDP_MALFORMED: 400,

@@ -18,6 +18,7 @@ import { cameraOnvifRoutes } from './routes/cameras-onvif.ts';
 import { accessRoutes } from './routes/access.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { discoveryRoutes } from './routes/discovery.ts';
 import { storageRoutes } from './routes/storage.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -112,6 +113,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(accessRoutes, routeOptions);
   await app.register(systemRoutes, routeOptions);
   await app.register(discoveryRoutes, routeOptions);
+  await app.register(deviceRoutes, routeOptions);
   await app.register(storageRoutes, routeOptions);
   if (services.camera !== undefined) await app.register(onvifRoutes(services.camera), routeOptions);
   await app.register(webUiRoutes, routeOptions);

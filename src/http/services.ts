@@ -15,6 +15,7 @@ import type { CameraHealth } from '../video/recorder/camera-recorder.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
 import type { SnapshotEndpoint } from '../camera/snapshot.ts';
 import type { DiscoveryService } from '../device/discovery/discovery-service.ts';
+import type { DeviceEnrolment } from '../device/enrolment.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
@@ -53,6 +54,8 @@ export interface AppServices {
   recording(): ReadonlyMap<string, CameraHealth>;
   /** https://host:port as clients reach it: WebAuthn's expected origin. */
   origin(): string;
+  /** Edge device enrolment (POST /api/v1/devices/enrol) and where the device sync listener is. */
+  devices?: { enrolment: DeviceEnrolment; syncPort(): number | null };
   /** The camera role's ONVIF service and snapshot endpoint; their routes exist only when this is set (camera.enabled). */
   camera?: { onvif: OnvifService; snapshot: SnapshotEndpoint };
 }
