@@ -222,7 +222,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Audit log' }).waitFor();
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
     // A reload keeps the session: a fresh CSRF token comes from /api/v1/auth/csrf.
     await page.reload();
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
@@ -294,6 +294,16 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await videoReaches(page.locator('video[aria-label="Live video of Loading dock"]'), (v) => v.currentTime > 1);
     assert.match(await page.getByTestId('live-status').innerText(), /^Live · \d+ fragments$/);
     await shot('05a-live');
+    // The live wall: the camera's tile plays too; a tile opens the full view.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+    await page.getByRole('button', { name: '9', exact: true }).click();
+    assert.equal(await page.getByRole('button', { name: '9', exact: true }).getAttribute('aria-pressed'), 'true');
+    await videoReaches(page.locator('video[aria-label="Live tile of Loading dock"]'), (v) => v.currentTime > 1);
+    await shot('05b-live-wall');
+    await page.getByRole('button', { name: 'Open Loading dock' }).click();
+    await page.getByRole('heading', { name: 'Live: Loading dock' }).waitFor();
+    await page.getByRole('button', { name: 'Back to the live wall' }).click();
+    await page.getByTestId('live-grid').waitFor();
     // The handshake is refused without a session, from another origin, and for an unknown camera.
     const livePath = `/api/v1/cameras/${cam.body.id}/live`;
     const session = `__Host-vigil_session=${admin.cookies.get('__Host-vigil_session') ?? ''}`;
@@ -305,7 +315,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     const own = await websocketHandshake(vigil, livePath, { origin: vigil.baseUrl, cookie: session });
     assert.equal(own.status, 101);
     assert.match(own.first ?? '', /^\{"type":"start","codec":"avc1\.[0-9a-f]{6}"\}$/);
-    await page.getByRole('button', { name: 'Back to cameras' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cameras' }).click();
     await feeding;
     assert.equal((await admin.request('PATCH', `/api/v1/cameras/${cam.body.id}`, { enabled: false })).status, 200);
     const everything = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
@@ -417,7 +427,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     assert.equal(await page.getByRole('alert').count(), 0, await page.locator('body').innerText());
     // The navigation follows the permissions the server derives from the roles table.
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'Verify evidence', 'Storage', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Storage', 'System info']);
     await shot('11-viewer-alarms');
     await page.evaluate('window.location.hash = "#/audit"');
     await page.getByText('Your role may not open the Audit log page.').waitFor();
