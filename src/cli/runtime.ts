@@ -125,7 +125,11 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     const identity = new IdentityService({ store, sealer: keyring, hasher, audit, alarms, clock, config: config.security });
     const cameras = new CameraService({ store, keyring, audit, clock });
     const credentialSets = new PublishedCredentialSets(clock);
-    const access = createAccessPlatform({ store, keys: keyring, audit, alarms, clock, credentialSets });
+    const access = createAccessPlatform({
+      store, keys: keyring, audit, alarms, clock, credentialSets,
+      // Counts and versions only: never a card number or key (they are not in the results).
+      onPublished: (results) => logger.info({ sets: results.map((r) => ({ controller: r.controllerId, version: r.version, entries: r.entries })) }, 'credential sets published'),
+    });
     // The held-open monitor runs in the service only (startService); closing stops it either way.
     closers.push(() => access.doors.stop());
     closers.push(() => access.publisher?.close());
