@@ -10,7 +10,7 @@ import { ANTI_PASSBACK_MODES, CARDHOLDER_STATUSES, CARD_FORMATS, CREDENTIAL_STAT
 import { scopedIds, type ResourceScope } from '../../identity/permissions.ts';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
-import { Ok, principalOf, requestContext } from './common.ts';
+import { Nullable, Ok, principalOf, requestContext } from './common.ts';
 
 export interface AccessRouteDeps {
   services: { access: AccessPlatform };
@@ -18,7 +18,6 @@ export interface AccessRouteDeps {
 
 const Id = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 type IdParams = Static<typeof Id>;
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Uuid = Type.String({ format: 'uuid' });
