@@ -13,6 +13,7 @@ import path from 'node:path';
 import dnsPacket from 'dns-packet';
 import { runVigil, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
+import { auditEventsWhen, type AuditRow } from '../helpers/audit.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 import { udpExchange } from '../../src/assess/udp-probe.ts';
 import { dnsQuery, snmpGetSysDescr, ssdpSearch, wsDiscoveryProbe } from '../../src/assess/udp-payloads.ts';
@@ -24,7 +25,6 @@ const VIEWER = { username: 'disc-viewer', first: 'Temporary-Ferry-7733', passwor
 const SNMP_USER = { username: 'monitor', authProtocol: 'sha512', privProtocol: 'aes128', authPassphrase: 'Auth-Passphrase-8812', privPassphrase: 'Priv-Passphrase-9923' };
 const PROBE_ID = '5647696c-0000-4000-8000-0000000000e2';
 
-interface AuditRow { action: string; actor: string; target: string; outcome: string; details: Record<string, unknown> }
 interface DiscoveryState { protocols: Array<{ protocol: string; enabled: boolean; listening: boolean; port: number | null }>; snmpUser: Record<string, string> | null }
 
 /** What each probe gets back (undefined: silence within the timeout). */
@@ -80,15 +80,7 @@ describe('device discovery: off by default, administrator toggles, audited (NVR-
     if (restartedDir !== undefined) rmSync(restartedDir, { recursive: true, force: true });
   });
 
-  async function auditEvents(...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> {
-    let events: AuditRow[] = [];
-    for (let i = 0; i < 30; i++) {
-      events = (await admin.get<{ events: AuditRow[] }>('/api/v1/audit/events?limit=500')).body.events;
-      if (expected.every((p) => events.some(p))) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return events;
-  }
+  const auditEvents = (...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> => auditEventsWhen(admin, 'limit=500', ...expected);
 
   /** `vigil assess --only services` against the target, as a lab runs it: the discovery finding. */
   async function assessDiscovery(): Promise<{ status: string; evidence: string }> {

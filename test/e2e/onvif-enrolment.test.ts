@@ -14,6 +14,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runVigil, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
+import { auditEventsWhen, type AuditRow } from '../helpers/audit.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 
 const CAMERA_HOST = '127.0.0.71';
@@ -28,7 +29,6 @@ interface ErrorReply { error: { code: string; message: string; details?: Record<
 interface Cert { fingerprint256: string; subject: string; validFrom: string; validTo: string; selfSigned: boolean; pinnable: boolean }
 interface SegmentRow { state: string; startedAt: string; endedAt: string | null }
 interface AlarmRow { type: string; state: string; source: string; message: string; details: Record<string, unknown> }
-interface AuditRow { action: string; actor: string; target: string; outcome: string; details: Record<string, unknown> }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -74,15 +74,7 @@ describe('NVR adds the Vigil camera by ONVIF with TLS trust on first use, record
     return (await admin.get<{ alarms: AlarmRow[] }>('/api/v1/alarms?limit=200')).body.alarms;
   }
 
-  async function auditEvents(...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> {
-    let events: AuditRow[] = [];
-    for (let i = 0; i < 30; i++) {
-      events = (await admin.get<{ events: AuditRow[] }>('/api/v1/audit/events?category=video&limit=500')).body.events;
-      if (expected.every((p) => events.some(p))) break;
-      await sleep(100);
-    }
-    return events;
-  }
+  const auditEvents = (...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> => auditEventsWhen(admin, 'category=video&limit=500', ...expected);
 
   test('step 1: the probe shows the fingerprint the camera shows in its system information, and sends nothing', async () => {
     const shown = (await cameraAdmin.get<{ tls: { fingerprint256: string } }>('/api/v1/system/info')).body.tls.fingerprint256;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Cam, type DeviceInformation } from 'onvif';
 import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
+import { auditEventsWhen, type AuditRow } from '../helpers/audit.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 import { DEVICE_NS, MEDIA_NS, envelope, soapPost, usernameTokenXml } from '../helpers/onvif-soap.ts';
 
@@ -18,7 +19,6 @@ const ADMIN = { username: 'onvif-admin', password: 'Shutter-Aperture-1010' };
 const VIEWER = { username: 'onvif-viewer', first: 'First-Lens-Pass-2020', password: 'Onvif-Lens-Pass-3030' };
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface AuditRow { action: string; actor: string; target: string; outcome: string; details: Record<string, unknown> }
 
 /** Promise wrappers over the callback client (its promise flavour is typed `any`). */
 function call<T>(run: (cb: (err: Error | null, value: T | undefined) => void) => void): Promise<T | undefined> {
@@ -53,15 +53,7 @@ describe('ONVIF Profile S subset of the camera role (real process, onvif client,
   const post = (service: 'device' | 'media', body: string, contentType?: string) => soapPost(vigil.baseUrl, vigil.caPem, `/onvif/${service}_service`, body, contentType);
 
   /** The audit log is written asynchronously: read until every expected event is there (bounded). */
-  async function auditEvents(...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> {
-    let events: AuditRow[] = [];
-    for (let i = 0; i < 30; i++) {
-      events = (await admin.get<{ events: AuditRow[] }>('/api/v1/audit/events?limit=500')).body.events;
-      if (expected.every((p) => events.some(p))) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return events;
-  }
+  const auditEvents = (...expected: Array<(e: AuditRow) => boolean>): Promise<AuditRow[]> => auditEventsWhen(admin, 'limit=500', ...expected);
 
   test('the onvif client reads device information, the profile and a stream URI that ffprobe plays over RTSPS', async () => {
     const ffprobe = requireTool('ffprobe', 'ffmpeg');

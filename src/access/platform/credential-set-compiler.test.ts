@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ManualClock } from '../../core/clock.ts';
+import { seededRandom } from '../../core/random.ts';
 import { deviceSignerFromPrivateKey } from '../../crypto/signer.ts';
 import { credentialKey } from '../card-key.ts';
 import { signCredentialSet } from '../controller/credential-set.ts';
@@ -25,17 +26,7 @@ const SPAN_DAYS = 14;
 const ZONES = ['UTC', 'Asia/Taipei', 'America/New_York', 'Europe/Berlin'];
 const platform = deviceSignerFromPrivateKey(generateKeyPairSync('ed25519').privateKey);
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const EDGE_REASON: Readonly<Record<DecisionReason, string>> = {
   granted: 'granted', granted_duress: 'granted', granted_anti_passback_soft: 'granted', granted_lockdown_override: 'granted',
