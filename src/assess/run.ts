@@ -3,6 +3,8 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VigilError, asError } from '../core/errors.ts';
+import { runAlarmsCheck } from './check-alarms.ts';
+import { runAuditCheck } from './check-audit.ts';
 import { runCredentialsCheck } from './check-credentials.ts';
 import { runDeclarationsCheck } from './check-declarations.ts';
 import { runOnvifCheck } from './check-onvif.ts';
@@ -51,6 +53,8 @@ export interface AssessOptions {
   updatePackage?: string;
   sbomFile?: string;
   advisoriesFile?: string;
+  /** How long the signal-loss probe waits for its alarm (the "N s" of NVR-5.1.2.1a). */
+  alarmWaitSeconds?: number;
 }
 
 const TITLES: Record<CheckId, string> = {
@@ -61,6 +65,8 @@ const TITLES: Record<CheckId, string> = {
   credentials: 'Default credentials, user enumeration, session, logout, lockout',
   rtsp: 'RTSP(S): anonymous DESCRIBE, offered schemes, Digest replay, bounded fuzz',
   onvif: 'ONVIF: anonymous GetDeviceInformation, UsernameToken replay',
+  alarms: 'Signal-loss alarm of a probe camera (intrusive, API token), logged and cleaned up',
+  audit: 'Security log through the API (token): fields of logins and file access, no write route, chain verifies',
   'update-package': 'Update package: entropy map, containers, secrets and endpoints inside',
   sbom: 'Known vulnerabilities of the SBOM components against an offline advisory list',
   declarations: 'Hardware and documentation clauses (manual, with the evidence asked for)',
@@ -74,6 +80,8 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   credentials: runCredentialsCheck,
   rtsp: runRtspCheck,
   onvif: runOnvifCheck,
+  alarms: runAlarmsCheck,
+  audit: runAuditCheck,
   'update-package': runUpdatePackageCheck,
   sbom: runSbomCheck,
   declarations: runDeclarationsCheck,
@@ -81,10 +89,11 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
 
 /**
  * Ports first (later checks use what it found); RTSP and ONVIF before credentials (their replay
- * probes need the account unlocked); the lockout probe is the last act on the network; offline
- * files after.
+ * probes need the account unlocked); the lockout probe is the last act on a login (the API token
+ * probes after it do not log in as the locked account); the audit check after the alarms probe,
+ * so the log holds that probe's file access; offline files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'audit', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {
@@ -101,6 +110,7 @@ export function checkStatus(findings: readonly Finding[]): Status {
   if (has('fail')) return 'fail';
   if (has('manual')) return 'manual';
   if (has('not-implemented')) return 'not-implemented';
+  if (has('declared')) return 'declared';
   if (has('pass')) return 'pass';
   return 'not-applicable';
 }
@@ -239,6 +249,7 @@ export async function runAssessment(options: AssessOptions): Promise<{ report: A
     updatePackage: options.updatePackage,
     sbomFile: options.sbomFile,
     advisoriesFile: options.advisoriesFile,
+    alarmWaitSeconds: options.alarmWaitSeconds ?? 30,
     signal: new AbortController().signal,
     progress: options.progress,
     notes: [],

@@ -1,6 +1,8 @@
-// `vigil assess` against the real Vigil on its own loopback address, as a lab would run it:
-// the implemented checks pass, the unbuilt video clauses are "not-implemented" (never pass), the
-// level reached is what the clause table honestly allows, and the reports are well-formed.
+// `vigil assess` against the real Vigil on its own loopback address, as a lab would run it with
+// the accounts the vendor hands over (a viewer, a sacrificial account for the lockout probe and an
+// administrator's API token): the implemented checks pass, the authenticated probes clean up
+// after themselves, clauses only the device shows are "declared" with Vigil's documents attached
+// (never pass), the untested ones block, and the level follows from the clauses by the stated rule.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -21,8 +23,8 @@ const VIEWER = { username: 'lab-viewer', first: 'Granite-Meadow-58', password: '
 const SACRIFICE = { username: 'lab-lockout', password: 'Copper-Kettle-77' };
 
 
-/** First administrator, TOTP, a viewer account (password changed as forced) and a sacrificial account. */
-async function provision(vigil: VigilProcess): Promise<void> {
+/** First administrator, TOTP, a viewer account (password changed as forced) and a sacrificial account; the administrator's API token for the lab. */
+async function provision(vigil: VigilProcess): Promise<{ admin: ApiClient; apiToken: string }> {
   const admin = new ApiClient(vigil.baseUrl, vigil.caPem);
   assert.equal((await admin.post('/api/v1/setup', { token: vigil.setupToken, ...ADMIN })).status, 201);
   const login = await admin.post<{ csrfToken: string }>('/api/v1/auth/login', ADMIN);
@@ -39,6 +41,9 @@ async function provision(vigil: VigilProcess): Promise<void> {
   viewer.csrfToken = v.body.csrfToken;
   const changed = await viewer.post('/api/v1/auth/password', { currentPassword: VIEWER.first, newPassword: VIEWER.password });
   assert.equal(changed.status, 200, changed.text);
+  const token = await admin.post<{ token: string }>('/api/v1/auth/tokens', { name: 'certification-lab' });
+  assert.equal(token.status, 201, token.text);
+  return { admin, apiToken: token.body.token };
 }
 
 describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', () => {
@@ -46,6 +51,8 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
   let dir: string;
   let run: { code: number | null; stdout: string; stderr: string };
   let report: AssessReport;
+  let admin: ApiClient;
+  let apiToken: string;
 
   before(async () => {
     requireTool('nmap', 'nmap');
@@ -54,8 +61,8 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     const baseline = await baselinePorts(HOST);
     const redirectPort = await freePort(HOST);
     vigil = await startVigil({ host: HOST, config: { http: { host: HOST, port: 0, plainHttp: 'redirect', plainHttpPort: redirectPort }, security: { authRateLimitPerMinute: 600 } } });
-    await provision(vigil);
-    writeFileSync(path.join(dir, 'creds.json'), JSON.stringify({ username: VIEWER.username, password: VIEWER.password, lockout: SACRIFICE }));
+    ({ admin, apiToken } = await provision(vigil));
+    writeFileSync(path.join(dir, 'creds.json'), JSON.stringify({ username: VIEWER.username, password: VIEWER.password, lockout: SACRIFICE, apiToken }));
     writeFileSync(path.join(dir, 'ca.pem'), vigil.caPem);
     const args = ['assess', HOST, '--port', String(vigil.port), '--profile', 'nvr', '--level', '3', '--intrusive', '--format', 'json,md,html',
       '--out', path.join(dir, 'out'), '--credentials', path.join(dir, 'creds.json'), '--ca', path.join(dir, 'ca.pem')];
@@ -73,7 +80,8 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     const ajv = new Ajv({ allErrors: true, strict: false });
     const valid = ajv.validate(REPORT_SCHEMA, report);
     assert.ok(valid, JSON.stringify(ajv.errors, null, 2));
-    assert.equal(report.version, 1);
+    assert.equal(report.version, 2);
+    assert.match(report.levelRule, /passes or is declared/);
     assert.equal(report.target.vigil, true);
     assert.match(report.target.declaration, /system\/services/, 'the declaration is fetched from the target');
   });
@@ -91,21 +99,60 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     assert.match(tcp?.evidence ?? '', /http-redirect/);
   });
 
-  test('unbuilt video clauses are not-implemented and block the level; nothing passes without a check', () => {
-    for (const id of ['NVR-5.1.2.1a', 'NVR-5.2.8.1b', 'NVR-5.2.9.1a', 'NVR-5.3.4.1a / 5.3.4.2a', 'NVR-5.1.5.2a']) {
-      const c = report.clauses.find((x) => x.id === id);
-      assert.equal(c?.status, 'not-implemented', id);
+  test('signal-loss alarm and security log probes pass through the API, and clean up after themselves', async () => {
+    for (const id of ['alarms', 'audit'] as const) {
+      const check = report.checks.find((c) => c.id === id);
+      const bad = report.findings.filter((f) => f.check === id && f.status !== 'pass');
+      assert.equal(check?.status, 'pass', `${id}: ${bad.map((f) => `${f.id} ${f.status}: ${f.evidence}`).join('\n')}`);
     }
-    for (const c of report.clauses) if (c.status === 'pass') assert.ok(c.findings.length > 0, `${c.id} passes with no finding`);
+    assert.match(report.findings.find((f) => f.id === 'alarms.signal-loss')?.evidence ?? '', /alarm video\.signal_lost \(critical, source camera:[0-9a-f-]{36}.*logged as video\.signal_lost/);
+    const trail = report.findings.find((f) => f.id === 'alarms.audit-trail')?.evidence ?? '';
+    assert.match(trail, /camera\.create by user:lab-admin .*video\.playback by user:lab-admin .*failure.*camera\.delete by user:lab-admin/);
+    assert.match(trail, /camera afterwards → HTTP 404 \(gone\).*alarm [\w-]+ cleared → HTTP 200/);
+    // On the target: no probe camera left, no alarm of it left active, and the log shows the clean-up.
+    const cameras = await admin.get<{ cameras: unknown[] }>('/api/v1/cameras');
+    assert.deepEqual(cameras.body.cameras, []);
+    const active = await admin.get<{ alarms: Array<{ type: string }> }>('/api/v1/alarms?state=active');
+    assert.equal(active.body.alarms.filter((a) => a.type === 'video.signal_lost').length, 0);
+    const cleared = await admin.get<{ events: Array<{ actor: string }> }>('/api/v1/audit/events?action=alarm.clear&limit=10');
+    assert.ok(cleared.status === 200 && cleared.body.events.length > 0, `alarm.clear not audited: ${cleared.text}`);
+    const integrity = report.findings.find((f) => f.id === 'audit.integrity')?.evidence ?? '';
+    assert.match(integrity, /anonymous read → 401; read as "lab-viewer" → 403/);
+    assert.match(integrity, /DELETE \/api\/v1\/audit\/events → 404/);
+    assert.doesNotMatch(JSON.stringify(report), new RegExp(apiToken.slice(-20)), 'the token never reaches the report');
+  });
+
+  test('clauses only the device shows are declared with documents; nothing passes without a check; the level follows the rule', () => {
+    const status = (id: string): string | undefined => report.clauses.find((x) => x.id === id)?.status;
+    for (const id of ['NVR-5.1.2.1a', 'NVR-5.2.7.1a', 'NVR-5.2.2.1a', 'NVR-5.3.1.1a', 'NVR-5.3.1.2a', 'NVR-5.4.2.1b', 'NVR-5.4.2.1d', 'NVR-5.4.1.1b']) assert.equal(status(id), 'pass', id);
+    for (const id of ['NVR-5.2.8.1b', 'NVR-5.2.9.1a', 'NVR-5.1.5.2a', 'NVR-5.2.7.1b', 'NVR-5.5.1.1a']) {
+      assert.equal(status(id), 'declared', id);
+      assert.match(report.clauses.find((x) => x.id === id)?.note ?? '', /attached: (docs|src)\/[\w./-]+( § [\w ()/]+)? \(sha256 [0-9a-f]{16}…\)/, id);
+    }
+    // Not implemented or not declared: they stay open.
+    assert.equal(status('NVR-5.3.4.1a / 5.3.4.2a'), 'not-implemented');
+    assert.equal(status('NVR-5.2.9.3a'), 'manual', 'off-site backup is not implemented, so not declared');
+    assert.equal(status('NVR-5.1.1.1a'), 'manual', 'hardware: nobody has declared it');
+    assert.equal(status('NVR-5.3.2.1b'), 'not-applicable');
+    for (const c of report.clauses) {
+      if (c.status === 'pass') assert.ok(c.findings.some((id) => !id.startsWith('declarations.')), `${c.id} passes with no check`);
+      if (c.status === 'declared') assert.ok(c.kind === 'H' || c.kind === 'D' || /on the device|declared by the vendor/.test(c.note), c.id);
+    }
+    // The level is recomputed here from the clause table by the rule the report states.
     const nvr = report.levels.find((l) => l.standard === 'NVR');
     assert.ok(nvr !== undefined);
-    assert.equal(nvr.reached, 0, 'level 1 has S clauses no check covers yet');
-    assert.ok(nvr.blockers[0]?.clauses.some((c) => c.id === 'NVR-5.2.9.1a'));
-    for (const id of ['NVR-5.2.2.1a', 'NVR-5.3.1.1a', 'NVR-5.3.1.2a', 'NVR-5.4.2.1b', 'NVR-5.4.2.1d', 'NVR-5.4.1.1b']) {
-      assert.equal(report.clauses.find((x) => x.id === id)?.status, 'pass', id);
+    const ok = new Set(['pass', 'not-applicable', 'declared']);
+    let expected = 0;
+    for (const level of [1, 2, 3]) {
+      const open = report.clauses.filter((c) => c.standard === 'NVR' && c.blocksLevel === level);
+      for (const c of open) assert.ok(!ok.has(c.status), `${c.id} blocks with ${c.status}`);
+      if (open.length > 0) break;
+      expected = level;
     }
-    assert.equal(report.clauses.find((x) => x.id === 'NVR-5.3.2.1b')?.status, 'not-applicable');
-    assert.equal(report.clauses.find((x) => x.id === 'NVR-5.1.1.1a')?.status, 'manual');
+    assert.equal(nvr.reached, expected);
+    assert.equal(nvr.reached, 0, 'level 1 still has S clauses no check covers');
+    assert.ok(nvr.blockers[0]?.clauses.some((c) => c.id === 'NVR-5.3.4.1a / 5.3.4.2a'));
+    assert.ok(!nvr.blockers.some((b) => b.clauses.some((c) => ['NVR-5.1.2.1a', 'NVR-5.2.8.1b', 'NVR-5.2.9.1a', 'NVR-5.2.7.1a'].includes(c.id))));
     assert.equal(report.requestedLevelReached, false);
     assert.equal(run.code, 1, 'exit code says the requested level is not reached');
   });
@@ -124,6 +171,7 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     const html = readFileSync(path.join(dir, 'out', 'assess-report.html'), 'utf8');
     assert.match(html, /<h2 id="summary">Summary<\/h2>/);
     assert.match(html, /Level reached \/ requested/);
+    assert.match(html, /passes or is declared/);
     assert.doesNotMatch(html, /<script/i);
     assert.ok(existsSync(path.join(dir, 'out', 'assess-report.md')));
     assert.match(readFileSync(path.join(dir, 'out', 'assess-report.md'), 'utf8'), /## Summary/);

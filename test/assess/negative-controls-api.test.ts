@@ -1,0 +1,99 @@
+// Negative controls of the authenticated API probes (alarms, audit): a stand-in for Vigil's API
+// that behaves (every probe passes) and then, one flaw at a time, does not — the matching probe
+// fails with evidence. Also: without a token or without --intrusive the probes do not run, and
+// the probe cleans up the camera and alarm it caused.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { selfSignedCert, listen } from './weak-targets.ts';
+import { FAKE_ADMIN_TOKEN, FAKE_USER, fakeVigilApi, type ApiFlaw, type FakeVigilState } from './weak-vigil-api.ts';
+import { assessor, finding, tempDirs } from './harness.ts';
+import type { AssessReport } from '../../src/assess/report.ts';
+
+const HOST = '127.0.0.93';
+const tempDir = tempDirs('vigil-assess-api-');
+const assess = assessor({ level: 2, checkTimeoutMs: 60_000, useExternalTools: false }, tempDir);
+
+describe('negative controls: alarm and security-log probes through the API', () => {
+  let tls: { key: string; cert: string };
+  let caFile: string;
+  let credsFile: string;
+  let noTokenFile: string;
+
+  before(async () => {
+    tls = await selfSignedCert(HOST);
+    const dir = tempDir();
+    caFile = path.join(dir, 'ca.pem');
+    writeFileSync(caFile, tls.cert);
+    credsFile = path.join(dir, 'creds.json');
+    writeFileSync(credsFile, JSON.stringify({ ...FAKE_USER, apiToken: FAKE_ADMIN_TOKEN }));
+    noTokenFile = path.join(dir, 'no-token.json');
+    writeFileSync(noTokenFile, JSON.stringify(FAKE_USER));
+  });
+
+  async function against(flaw: ApiFlaw, extra: { intrusive?: boolean; credentialsFile?: string } = {}): Promise<{ report: AssessReport; state: FakeVigilState }> {
+    const { server, state } = fakeVigilApi(tls, flaw);
+    const target = await listen(server, HOST);
+    try {
+      const report = await assess(HOST, target.port, ['alarms', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
+      return { report, state };
+    } finally {
+      await target.close();
+    }
+  }
+
+  test('a target that behaves: every probe passes, and the probe camera and its alarm are removed', async () => {
+    const { report, state } = await against('none');
+    for (const f of report.findings) assert.equal(f.status, 'pass', `${f.id}: ${f.evidence}`);
+    assert.equal(state.cameras.size, 0, 'the probe camera is deleted');
+    assert.equal(state.deleted.length, 1);
+    assert.ok(state.alarms.length === 1 && state.alarms.every((a) => a.state === 'cleared'), 'the alarm it caused is cleared');
+    assert.ok(!JSON.stringify(report).includes(FAKE_ADMIN_TOKEN), 'the token never reaches the report');
+  });
+
+  test('no alarm when the camera stream is lost: alarms.signal-loss fails, the camera is still removed', async () => {
+    const { report, state } = await against('no-alarm');
+    const f = finding(report, 'alarms.signal-loss');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /no active alarm naming it after \d+\.\d s/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.1.2.1a')?.status, 'fail');
+    assert.equal(state.cameras.size, 0);
+  });
+
+  test('events deletable through the API: audit.integrity fails', async () => {
+    const { report } = await against('audit-writable');
+    const f = finding(report, 'audit.integrity');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /DELETE \/api\/v1\/audit\/events was accepted \(HTTP 200\)/);
+    assert.match(f.evidence, /the oldest event changed/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.2.7.1b')?.status, 'fail');
+  });
+
+  test('events without a full timestamp or a source: audit.fields fails', async () => {
+    const { report } = await against('audit-fields');
+    const f = finding(report, 'audit.fields');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /lack fields, e\.g\. seq \d+: ts "\d+" is not a full ISO 8601 timestamp, no source/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.2.7.1a')?.status, 'fail');
+  });
+
+  test('logins not logged: audit.fields fails naming the missing failed and successful logins', async () => {
+    const { report } = await against('no-login-audit');
+    const f = finding(report, 'audit.fields');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /the failed login of unknown user "nobody-[0-9a-f]+" is not in the log/);
+    assert.match(f.evidence, /the successful login of "lab-viewer" is not in the log/);
+  });
+
+  test('safe mode adds no camera; without a token nothing authenticated runs: manual, never pass', async () => {
+    const safe = await against('none', { intrusive: false });
+    assert.equal(finding(safe.report, 'alarms.signal-loss').status, 'manual');
+    assert.match(finding(safe.report, 'alarms.signal-loss').evidence, /run with --intrusive/);
+    assert.equal(safe.state.deleted.length + safe.state.cameras.size, 0, 'no camera was created');
+    const anon = await against('none', { credentialsFile: noTokenFile });
+    for (const f of anon.report.findings) assert.equal(f.status, 'manual', f.id);
+    assert.match(finding(anon.report, 'alarms.signal-loss').evidence, /no administrator API token given/);
+    assert.notEqual(anon.report.clauses.find((c) => c.id === 'NVR-5.1.2.1a')?.status, 'pass');
+  });
+});

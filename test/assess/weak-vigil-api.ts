@@ -1,0 +1,139 @@
+// A stand-in for Vigil's API (health, login, cameras, alarms, security log) for the negative
+// controls of the authenticated probes. With no flaw it behaves as Vigil does, so a check that
+// passes against it and fails against one flaw shows that flaw is what it catches.
+import https from 'node:https';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit';
+
+export const FAKE_ADMIN_TOKEN = 'vgl_fake-admin-token-for-negative-controls';
+export const FAKE_USER = { username: 'lab-viewer', password: 'Granite-Meadow-59x' };
+
+interface Event { seq: number; ts: string; category: string; action: string; actor: string; source: string; target: string; outcome: string; details: Record<string, string>; prev_hash: string; hash: string }
+interface Alarm { id: string; type: string; severity: string; source: string; message: string; state: string; raisedAt: string; details: Record<string, string> }
+
+export interface FakeVigilState {
+  cameras: Set<string>;
+  alarms: Alarm[];
+  events: Event[];
+  deleted: string[];
+}
+
+export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw): { server: https.Server; state: FakeVigilState } {
+  const state: FakeVigilState = { cameras: new Set(), alarms: [], events: [], deleted: [] };
+  const timers = new Set<NodeJS.Timeout>();
+  const record = (e: Omit<Event, 'seq' | 'ts' | 'prev_hash' | 'hash' | 'details'>): void => {
+    if (state.events.length >= 5000) return; // bounded
+    const seq = (state.events.at(-1)?.seq ?? 0) + 1;
+    const ts = flaw === 'audit-fields' ? String(Date.now()) : new Date().toISOString();
+    state.events.push({ ...e, source: flaw === 'audit-fields' ? '' : e.source, seq, ts, details: {}, prev_hash: 'p', hash: `h${seq}` });
+  };
+  record({ category: 'system', action: 'system.start', actor: 'system', source: 'local', target: '', outcome: 'success' });
+  const sessions = new Set<string>();
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= 64 * 1024) chunks.push(c);
+    });
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'https://x');
+      const method = req.method ?? 'GET';
+      const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(body));
+      };
+      const source = req.socket.remoteAddress ?? '';
+      let body: Record<string, unknown> = {};
+      try {
+        body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      } catch {
+        return send(400, { error: { code: 'VIGIL_VALIDATION' } });
+      }
+      const p = url.pathname;
+      if (p === '/api/v1/health') return send(200, { status: 'ok' });
+      if (p === '/api/v1/auth/login' && method === 'POST') {
+        const ok = body['username'] === FAKE_USER.username && body['password'] === FAKE_USER.password;
+        if (flaw !== 'no-login-audit') record({ category: 'auth', action: 'auth.login', actor: 'anonymous', source, target: `user:${String(body['username'])}`, outcome: ok ? 'success' : 'failure' });
+        if (!ok) return send(401, { error: { code: 'VIGIL_AUTH_INVALID', message: 'invalid user name or password' } });
+        const sid = randomUUID() + randomUUID();
+        sessions.add(sid);
+        return send(200, { status: 'authenticated', csrfToken: 'c' }, { 'set-cookie': `vigil_session=${sid}; Path=/; HttpOnly; Secure; SameSite=Strict` });
+      }
+      const cookie = /vigil_session=([\w-]+)/.exec(req.headers.cookie ?? '')?.[1];
+      if (p === '/api/v1/auth/logout') {
+        if (cookie !== undefined) sessions.delete(cookie);
+        return send(200, { ok: true });
+      }
+      const admin = req.headers.authorization === `Bearer ${FAKE_ADMIN_TOKEN}`;
+      const viewer = cookie !== undefined && sessions.has(cookie);
+      if (!admin && !viewer) return send(401, { error: { code: 'VIGIL_AUTH_REQUIRED' } });
+      if (!admin) return send(403, { error: { code: 'VIGIL_FORBIDDEN' } });
+      const actor = 'user:lab-admin';
+      const cam = /^\/api\/v1\/cameras\/([\w-]+)(\/playback)?$/.exec(p);
+      if (p === '/api/v1/cameras' && method === 'POST') {
+        const id = randomUUID();
+        state.cameras.add(id);
+        record({ category: 'video', action: 'camera.create', actor, source, target: `camera:${id}`, outcome: 'success' });
+        if (flaw !== 'no-alarm') {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            if (!state.cameras.has(id)) return;
+            state.alarms.push({ id: randomUUID(), type: 'video.signal_lost', severity: 'critical', source: `camera:${id}`, message: 'no video', state: 'active', raisedAt: new Date().toISOString(), details: { camera: id } });
+            record({ category: 'video', action: 'video.signal_lost', actor: 'system', source: 'local', target: `camera:${id}`, outcome: 'failure' });
+          }, 1000);
+          timers.add(t);
+        }
+        return send(201, { id, name: body['name'], url: body['url'] });
+      }
+      if (cam !== null) {
+        const id = cam[1] ?? '';
+        if (!state.cameras.has(id)) return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
+        if (cam[2] !== undefined) {
+          record({ category: 'video', action: 'video.playback', actor, source, target: `camera:${id}`, outcome: 'failure' });
+          return send(404, { error: { code: 'VIGIL_NOT_FOUND', message: 'no recording' } });
+        }
+        if (method === 'DELETE') {
+          state.cameras.delete(id);
+          state.deleted.push(id);
+          record({ category: 'video', action: 'camera.delete', actor, source, target: `camera:${id}`, outcome: 'success' });
+          return send(200, { ok: true });
+        }
+        return send(200, { id });
+      }
+      if (p === '/api/v1/alarms' && method === 'GET') return send(200, { alarms: state.alarms.filter((a) => url.searchParams.get('state') === null || a.state === url.searchParams.get('state')) });
+      const alarm = /^\/api\/v1\/alarms\/([\w-]+)\/(acknowledge|clear)$/.exec(p);
+      if (alarm !== null && method === 'POST') {
+        const a = state.alarms.find((x) => x.id === alarm[1]);
+        if (a === undefined) return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
+        a.state = alarm[2] === 'clear' ? 'cleared' : 'acknowledged';
+        record({ category: 'alarm', action: `alarm.${alarm[2] ?? ''}`, actor, source: 'local', target: `alarm:${a.id}`, outcome: 'success' });
+        return send(200, a);
+      }
+      if (p.startsWith('/api/v1/audit/events') && method !== 'GET') {
+        if (flaw !== 'audit-writable') return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
+        state.events.shift();
+        return send(200, { ok: true });
+      }
+      if (p === '/api/v1/audit/events') {
+        const after = Number(url.searchParams.get('afterSeq') ?? '0');
+        const action = url.searchParams.get('action');
+        const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? '100'));
+        let list = state.events.filter((e) => e.seq > after && (action === null || e.action === action));
+        if (url.searchParams.get('order') === 'newest') list = [...list].reverse();
+        return send(200, { events: list.slice(0, limit) });
+      }
+      if (p === '/api/v1/audit/verify') return send(200, { ok: true, checkedEvents: state.events.length, firstSeq: state.events[0]?.seq ?? null, lastSeq: state.events.at(-1)?.seq ?? null, problems: [] });
+      if (p === '/api/v1/audit/status') return send(200, { health: { ok: true, queued: 0, dropped: 0 }, capacity: { events: state.events.length, capacityEvents: 100000 }, publicKeyPem: '' });
+      return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
+    });
+  };
+  const server = https.createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, handler);
+  server.on('close', () => {
+    for (const t of timers) clearTimeout(t);
+  });
+  return { server, state };
+}
