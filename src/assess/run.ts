@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VigilError, asError } from '../core/errors.ts';
+import { runAccountsCheck } from './check-accounts.ts';
 import { runAlarmsCheck } from './check-alarms.ts';
 import { runAuditCheck } from './check-audit.ts';
 import { runCredentialsCheck } from './check-credentials.ts';
@@ -66,6 +67,7 @@ const TITLES: Record<CheckId, string> = {
   rtsp: 'RTSP(S): anonymous DESCRIBE, offered schemes, Digest replay, bounded fuzz',
   onvif: 'ONVIF: anonymous GetDeviceInformation, UsernameToken replay',
   alarms: 'Signal-loss alarm of a probe camera (intrusive, API token), logged and cleaned up',
+  accounts: 'A temporary account (intrusive, API token): forced first change, GCB password rules, playback permission; deleted after',
   audit: 'Security log through the API (token): fields of logins and file access, no write route, chain verifies',
   'update-package': 'Update package: entropy map, containers, secrets and endpoints inside',
   sbom: 'Known vulnerabilities of the SBOM components against an offline advisory list',
@@ -81,6 +83,7 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   rtsp: runRtspCheck,
   onvif: runOnvifCheck,
   alarms: runAlarmsCheck,
+  accounts: runAccountsCheck,
   audit: runAuditCheck,
   'update-package': runUpdatePackageCheck,
   sbom: runSbomCheck,
@@ -90,10 +93,10 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
 /**
  * Ports first (later checks use what it found); RTSP and ONVIF before credentials (their replay
  * probes need the account unlocked); the lockout probe is the last act on a login (the API token
- * probes after it do not log in as the locked account); the audit check after the alarms probe,
- * so the log holds that probe's file access; offline files after.
+ * probes after it do not log in as the locked account); the audit check after the alarms and
+ * accounts probes, so the log holds their file access and account changes; offline files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'audit', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'accounts', 'audit', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {

@@ -1,4 +1,4 @@
-// Negative controls of the authenticated API probes (alarms, audit): a stand-in for Vigil's API
+// Negative controls of the authenticated API probes (alarms, accounts, audit): a stand-in for Vigil's API
 // that behaves (every probe passes) and then, one flaw at a time, does not — the matching probe
 // fails with evidence. Also: without a token or without --intrusive the probes do not run, and
 // the probe cleans up the camera and alarm it caused.
@@ -15,7 +15,7 @@ const HOST = '127.0.0.93';
 const tempDir = tempDirs('vigil-assess-api-');
 const assess = assessor({ level: 2, checkTimeoutMs: 60_000, useExternalTools: false }, tempDir);
 
-describe('negative controls: alarm and security-log probes through the API', () => {
+describe('negative controls: alarm, account and security-log probes through the API', () => {
   let tls: { key: string; cert: string };
   let caFile: string;
   let credsFile: string;
@@ -36,7 +36,7 @@ describe('negative controls: alarm and security-log probes through the API', () 
     const { server, state } = fakeVigilApi(tls, flaw);
     const target = await listen(server, HOST);
     try {
-      const report = await assess(HOST, target.port, ['alarms', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
+      const report = await assess(HOST, target.port, ['alarms', 'accounts', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
       return { report, state };
     } finally {
       await target.close();
@@ -49,6 +49,8 @@ describe('negative controls: alarm and security-log probes through the API', () 
     assert.equal(state.cameras.size, 0, 'the probe camera is deleted');
     assert.equal(state.deleted.length, 1);
     assert.ok(state.alarms.length === 1 && state.alarms.every((a) => a.state === 'cleared'), 'the alarm it caused is cleared');
+    assert.equal(state.users.size, 0, 'the temporary account is deleted');
+    assert.match(finding(report, 'accounts.password-policy').evidence, /11 characters, 4 classes → 400 VIGIL_PASSWORD_POLICY.*the password before that → 400.*clean-up: DELETE user → HTTP 200, afterwards → HTTP 404 \(gone\), user\.delete in the security log/);
     assert.ok(!JSON.stringify(report).includes(FAKE_ADMIN_TOKEN), 'the token never reaches the report');
   });
 
@@ -86,11 +88,38 @@ describe('negative controls: alarm and security-log probes through the API', () 
     assert.match(f.evidence, /the successful login of "lab-viewer" is not in the log/);
   });
 
+  test('an initial password that works like any other: accounts.first-login fails', async () => {
+    const { report, state } = await against('no-forced-change');
+    const f = finding(report, 'accounts.first-login');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /which its role allows → HTTP 200/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.4.2.1c')?.status, 'fail');
+    assert.equal(state.users.size, 0);
+  });
+
+  test('short, simple and reused passwords accepted: accounts.password-policy fails naming each', async () => {
+    const { report } = await against('weak-passwords');
+    const f = finding(report, 'accounts.password-policy');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /problems: 11 characters, 4 classes was accepted, 20 lower-case letters was accepted, the current password again was accepted/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.4.2.1a')?.status, 'fail');
+  });
+
+  test('recordings served without a session: accounts.playback-access fails', async () => {
+    const { report } = await against('open-playback');
+    const f = finding(report, 'accounts.playback-access');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /without a session → 404/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.2.8.1c')?.status, 'fail');
+  });
+
   test('safe mode adds no camera; without a token nothing authenticated runs: manual, never pass', async () => {
     const safe = await against('none', { intrusive: false });
     assert.equal(finding(safe.report, 'alarms.signal-loss').status, 'manual');
     assert.match(finding(safe.report, 'alarms.signal-loss').evidence, /run with --intrusive/);
     assert.equal(safe.state.deleted.length + safe.state.cameras.size, 0, 'no camera was created');
+    assert.equal(finding(safe.report, 'accounts.first-login').status, 'manual');
+    assert.equal(safe.state.events.filter((e) => e.action === 'user.create').length, 0, 'no account was made');
     const anon = await against('none', { credentialsFile: noTokenFile });
     for (const f of anon.report.findings) assert.equal(f.status, 'manual', f.id);
     assert.match(finding(anon.report, 'alarms.signal-loss').evidence, /no administrator API token given/);

@@ -99,8 +99,8 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     assert.match(tcp?.evidence ?? '', /http-redirect/);
   });
 
-  test('signal-loss alarm and security log probes pass through the API, and clean up after themselves', async () => {
-    for (const id of ['alarms', 'audit'] as const) {
+  test('signal-loss alarm, account and security log probes pass through the API, and clean up after themselves', async () => {
+    for (const id of ['alarms', 'accounts', 'audit'] as const) {
       const check = report.checks.find((c) => c.id === id);
       const bad = report.findings.filter((f) => f.check === id && f.status !== 'pass');
       assert.equal(check?.status, 'pass', `${id}: ${bad.map((f) => `${f.id} ${f.status}: ${f.evidence}`).join('\n')}`);
@@ -116,6 +116,13 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     assert.equal(active.body.alarms.filter((a) => a.type === 'video.signal_lost').length, 0);
     const cleared = await admin.get<{ events: Array<{ actor: string }> }>('/api/v1/audit/events?action=alarm.clear&limit=10');
     assert.ok(cleared.status === 200 && cleared.body.events.length > 0, `alarm.clear not audited: ${cleared.text}`);
+    const users = await admin.get<{ users: Array<{ username: string }> }>('/api/v1/users');
+    assert.deepEqual(users.body.users.map((u) => u.username).sort(), [ADMIN.username, SACRIFICE.username, VIEWER.username].sort(), 'the temporary account is gone');
+    const policy = report.findings.find((f) => f.id === 'accounts.password-policy')?.evidence ?? '';
+    assert.match(policy, /11 characters, 4 classes → 400 VIGIL_PASSWORD_POLICY; 20 lower-case letters → 400 VIGIL_PASSWORD_POLICY; the current password again → 400 VIGIL_PASSWORD_POLICY/);
+    assert.match(policy, /the previous password → 400 VIGIL_PASSWORD_POLICY; the password before that → 400 VIGIL_PASSWORD_POLICY; another strong password → 200/);
+    assert.match(policy, /clean-up: DELETE user → HTTP 200, afterwards → HTTP 404 \(gone\), user\.delete in the security log/);
+    assert.match(report.findings.find((f) => f.id === 'accounts.first-login')?.evidence ?? '', /→ HTTP 403 VIGIL_AUTH_PASSWORD_CHANGE_REQUIRED/);
     const integrity = report.findings.find((f) => f.id === 'audit.integrity')?.evidence ?? '';
     assert.match(integrity, /anonymous read → 401; read as "lab-viewer" → 403/);
     assert.match(integrity, /DELETE \/api\/v1\/audit\/events → 404/);
@@ -124,7 +131,7 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
 
   test('clauses only the device shows are declared with documents; nothing passes without a check; the level follows the rule', () => {
     const status = (id: string): string | undefined => report.clauses.find((x) => x.id === id)?.status;
-    for (const id of ['NVR-5.1.2.1a', 'NVR-5.2.7.1a', 'NVR-5.2.2.1a', 'NVR-5.3.1.1a', 'NVR-5.3.1.2a', 'NVR-5.4.2.1b', 'NVR-5.4.2.1d', 'NVR-5.4.1.1b']) assert.equal(status(id), 'pass', id);
+    for (const id of ['NVR-5.1.2.1a', 'NVR-5.2.7.1a', 'NVR-5.4.2.1a', 'NVR-5.4.2.1c', 'NVR-5.2.8.1c', 'NVR-5.2.2.1a', 'NVR-5.3.1.1a', 'NVR-5.3.1.2a', 'NVR-5.4.2.1b', 'NVR-5.4.2.1d', 'NVR-5.4.1.1b']) assert.equal(status(id), 'pass', id);
     for (const id of ['NVR-5.2.8.1b', 'NVR-5.2.9.1a', 'NVR-5.1.5.2a', 'NVR-5.2.7.1b', 'NVR-5.5.1.1a']) {
       assert.equal(status(id), 'declared', id);
       assert.match(report.clauses.find((x) => x.id === id)?.note ?? '', /attached: (docs|src)\/[\w./-]+( § [\w ()/]+)? \(sha256 [0-9a-f]{16}…\)/, id);
@@ -152,7 +159,7 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     assert.equal(nvr.reached, expected);
     assert.equal(nvr.reached, 0, 'level 1 still has S clauses no check covers');
     assert.ok(nvr.blockers[0]?.clauses.some((c) => c.id === 'NVR-5.3.4.1a / 5.3.4.2a'));
-    assert.ok(!nvr.blockers.some((b) => b.clauses.some((c) => ['NVR-5.1.2.1a', 'NVR-5.2.8.1b', 'NVR-5.2.9.1a', 'NVR-5.2.7.1a'].includes(c.id))));
+    assert.ok(!nvr.blockers.some((b) => b.clauses.some((c) => ['NVR-5.1.2.1a', 'NVR-5.2.8.1b', 'NVR-5.2.9.1a', 'NVR-5.2.7.1a', 'NVR-5.4.2.1a', 'NVR-5.4.2.1c', 'NVR-5.2.8.1c'].includes(c.id))));
     assert.equal(report.requestedLevelReached, false);
     assert.equal(run.code, 1, 'exit code says the requested level is not reached');
   });

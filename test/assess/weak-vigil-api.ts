@@ -5,7 +5,7 @@ import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit';
+export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback';
 
 export const FAKE_ADMIN_TOKEN = 'vgl_fake-admin-token-for-negative-controls';
 export const FAKE_USER = { username: 'lab-viewer', password: 'Granite-Meadow-59x' };
@@ -13,7 +13,10 @@ export const FAKE_USER = { username: 'lab-viewer', password: 'Granite-Meadow-59x
 interface Event { seq: number; ts: string; category: string; action: string; actor: string; source: string; target: string; outcome: string; details: Record<string, string>; prev_hash: string; hash: string }
 interface Alarm { id: string; type: string; severity: string; source: string; message: string; state: string; raisedAt: string; details: Record<string, string> }
 
+interface Account { username: string; password: string; history: string[]; mustChange: boolean }
+
 export interface FakeVigilState {
+  users: Map<string, Account>;
   cameras: Set<string>;
   alarms: Alarm[];
   events: Event[];
@@ -21,7 +24,7 @@ export interface FakeVigilState {
 }
 
 export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw): { server: https.Server; state: FakeVigilState } {
-  const state: FakeVigilState = { cameras: new Set(), alarms: [], events: [], deleted: [] };
+  const state: FakeVigilState = { users: new Map(), cameras: new Set(), alarms: [], events: [], deleted: [] };
   const timers = new Set<NodeJS.Timeout>();
   const record = (e: Omit<Event, 'seq' | 'ts' | 'prev_hash' | 'hash' | 'details'>): void => {
     if (state.events.length >= 5000) return; // bounded
@@ -30,7 +33,12 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw):
     state.events.push({ ...e, source: flaw === 'audit-fields' ? '' : e.source, seq, ts, details: {}, prev_hash: 'p', hash: `h${seq}` });
   };
   record({ category: 'system', action: 'system.start', actor: 'system', source: 'local', target: '', outcome: 'success' });
-  const sessions = new Set<string>();
+  /** Session id → user name (the viewer or a temporary account). */
+  const sessions = new Map<string, string>();
+  const accountOf = (name: string): [string, Account] | undefined => [...state.users].find(([, a]) => a.username === name);
+  // GCB as Vigil applies it: ≥ 12 characters, 3 classes, none of the last 3 passwords.
+  const acceptable = (a: Account, next: string): boolean =>
+    flaw === 'weak-passwords' || (next.length >= 12 && [/[A-Z]/, /[a-z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(next)).length >= 3 && !a.history.slice(-3).includes(next));
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
@@ -56,11 +64,12 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw):
       const p = url.pathname;
       if (p === '/api/v1/health') return send(200, { status: 'ok' });
       if (p === '/api/v1/auth/login' && method === 'POST') {
-        const ok = body['username'] === FAKE_USER.username && body['password'] === FAKE_USER.password;
+        const account = accountOf(String(body['username']))?.[1];
+        const ok = (body['username'] === FAKE_USER.username && body['password'] === FAKE_USER.password) || (account !== undefined && account.password === body['password']);
         if (flaw !== 'no-login-audit') record({ category: 'auth', action: 'auth.login', actor: 'anonymous', source, target: `user:${String(body['username'])}`, outcome: ok ? 'success' : 'failure' });
         if (!ok) return send(401, { error: { code: 'VIGIL_AUTH_INVALID', message: 'invalid user name or password' } });
         const sid = randomUUID() + randomUUID();
-        sessions.add(sid);
+        sessions.set(sid, String(body['username']));
         return send(200, { status: 'authenticated', csrfToken: 'c' }, { 'set-cookie': `vigil_session=${sid}; Path=/; HttpOnly; Secure; SameSite=Strict` });
       }
       const cookie = /vigil_session=([\w-]+)/.exec(req.headers.cookie ?? '')?.[1];
@@ -69,9 +78,51 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw):
         return send(200, { ok: true });
       }
       const admin = req.headers.authorization === `Bearer ${FAKE_ADMIN_TOKEN}`;
-      const viewer = cookie !== undefined && sessions.has(cookie);
-      if (!admin && !viewer) return send(401, { error: { code: 'VIGIL_AUTH_REQUIRED' } });
+      const who = cookie === undefined ? undefined : sessions.get(cookie);
+      const playback = /^\/api\/v1\/cameras\/[\w-]+\/playback$/.test(p);
+      if (playback && flaw === 'open-playback' && !admin) return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
+      if (!admin && who === undefined) return send(401, { error: { code: 'VIGIL_AUTH_REQUIRED' } });
+      const temp = who === undefined ? undefined : accountOf(who)?.[1];
+      if (!admin && temp !== undefined) {
+        // A temporary account (auditor role): its password, then the log; never video.
+        if (p === '/api/v1/auth/password' && method === 'POST') {
+          if (body['currentPassword'] !== temp.password) return send(401, { error: { code: 'VIGIL_AUTH_FAILED' } });
+          const next = String(body['newPassword']);
+          if (!acceptable(temp, next)) return send(400, { error: { code: 'VIGIL_PASSWORD_POLICY' } });
+          temp.password = next;
+          temp.history.push(next);
+          temp.mustChange = false;
+          return send(200, { status: 'authenticated' });
+        }
+        if (temp.mustChange && flaw !== 'no-forced-change') return send(403, { error: { code: 'VIGIL_AUTH_PASSWORD_CHANGE_REQUIRED' } });
+        if (p === '/api/v1/audit/events') return send(200, { events: state.events.slice(-1) });
+        return send(403, { error: { code: 'VIGIL_FORBIDDEN' } });
+      }
       if (!admin) return send(403, { error: { code: 'VIGIL_FORBIDDEN' } });
+      const user = /^\/api\/v1\/users\/([\w-]+)(\/password-reset)?$/.exec(p);
+      if (p === '/api/v1/users' && method === 'POST') {
+        const id = randomUUID();
+        const password = String(body['password']);
+        state.users.set(id, { username: String(body['username']), password, history: [password], mustChange: true });
+        record({ category: 'user', action: 'user.create', actor: 'user:lab-admin', source, target: `user:${String(body['username'])}`, outcome: 'success' });
+        return send(201, { id, username: body['username'] });
+      }
+      if (user !== null) {
+        const account = state.users.get(user[1] ?? '');
+        if (account === undefined) return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
+        if (user[2] !== undefined) {
+          account.password = String(body['newPassword']);
+          account.history.push(account.password);
+          account.mustChange = true;
+          return send(200, { ok: true });
+        }
+        if (method === 'DELETE') {
+          state.users.delete(user[1] ?? '');
+          record({ category: 'user', action: 'user.delete', actor: 'user:lab-admin', source, target: `user:${account.username}`, outcome: 'success' });
+          return send(200, { ok: true });
+        }
+        return send(200, { id: user[1], username: account.username });
+      }
       const actor = 'user:lab-admin';
       const cam = /^\/api\/v1\/cameras\/([\w-]+)(\/playback)?$/.exec(p);
       if (p === '/api/v1/cameras' && method === 'POST') {
