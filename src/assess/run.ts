@@ -14,6 +14,7 @@ import { runRtspCheck } from './check-rtsp.ts';
 import { runSbomCheck } from './check-sbom.ts';
 import { runServicesCheck } from './check-services.ts';
 import { runTlsCheck } from './check-tls.ts';
+import { runTransportCheck } from './check-transport.ts';
 import { runUpdatePackageCheck } from './check-update-package.ts';
 import { runWebCheck } from './check-web.ts';
 import type { AssessContext } from './context.ts';
@@ -62,6 +63,7 @@ const TITLES: Record<CheckId, string> = {
   ports: 'Open TCP/UDP ports against the declaration',
   tls: 'TLS protocol versions, suites, groups and certificate',
   services: 'Cleartext and discovery services',
+  transport: 'Every open port: TLS 1.2+ with AES-256-equivalent ECDHE suites, or a redirect (video only over TLS)',
   web: 'Web security headers, anonymous access, reflected input, CSRF',
   credentials: 'Default credentials, user enumeration, session, logout, lockout',
   rtsp: 'RTSP(S): anonymous DESCRIBE, offered schemes, Digest replay, bounded fuzz',
@@ -78,6 +80,7 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   ports: runPortsCheck,
   tls: runTlsCheck,
   services: runServicesCheck,
+  transport: runTransportCheck,
   web: runWebCheck,
   credentials: runCredentialsCheck,
   rtsp: runRtspCheck,
@@ -96,7 +99,7 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
  * probes after it do not log in as the locked account); the audit check after the alarms and
  * accounts probes, so the log holds their file access and account changes; offline files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'accounts', 'audit', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'transport', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'accounts', 'audit', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {

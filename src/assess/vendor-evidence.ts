@@ -71,6 +71,7 @@ export const VIGIL_STATEMENTS: Readonly<Record<string, { statement: string; docu
   'NVR-5.2.9.1a': { statement: 'full backup of the video and restore (`vigil backup`, `vigil restore`)', documents: [{ file: 'src/backup/backup.test.ts' }] },
   'NVR-5.2.9.2a': { statement: 'backups are sealed (AES-256-GCM) for the device and a recovery passphrase', documents: [{ file: 'src/backup/backup.test.ts' }, { file: 'docs/configuration.md' }] },
   'NVR-5.5.1.1a': { statement: 'the CycloneDX SBOM ships with every release', documents: [{ file: 'docs/generated/sbom.cdx.json' }] },
+  'NVR-5.5.2.1a': { statement: 'SECURITY.md gives the reporting channel and the response times', documents: [{ file: 'SECURITY.md', section: 'Reporting a vulnerability' }] },
 };
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
