@@ -137,6 +137,7 @@ export function vigilDeclaration(httpsPort: number, fetched: ReadonlyArray<{ id:
     notApplicable: {
       'NVR-5.3.2.1b': 'Vigil is software and manages no Wi-Fi interface (declaration)',
       'NVR-5.3.2.1c': 'Vigil is software and manages no Wi-Fi interface (declaration)',
+      'NVR-5.2.3.1c': 'Vigil has no online update path: updates are signed, encrypted offline packages applied with `vigil update apply` (declaration; src/update)',
     },
     // The vendor's statements for what only the device shows, with Vigil's documents attached
     // (those of this installation: the lab confirms the target runs the same version).

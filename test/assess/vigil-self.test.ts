@@ -5,7 +5,8 @@
 // (never pass), the untested ones block, and the level follows from the clauses by the stated rule.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv } from 'ajv';
@@ -64,8 +65,17 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     ({ admin, apiToken } = await provision(vigil));
     writeFileSync(path.join(dir, 'creds.json'), JSON.stringify({ username: VIEWER.username, password: VIEWER.password, lockout: SACRIFICE, apiToken }));
     writeFileSync(path.join(dir, 'ca.pem'), vigil.caPem);
+    // The vendor's update package, built with Vigil's own tooling, for the offline analysis.
+    const keys = path.join(dir, 'keys');
+    assert.equal((await runVigil(['update', 'keygen', '--out', keys])).code, 0);
+    const release = path.join(dir, 'release');
+    mkdirSync(path.join(release, 'lib'), { recursive: true });
+    writeFileSync(path.join(release, 'lib', 'app.js'), `export const build = '${randomBytes(8).toString('hex')}';\n${'// release notes line\n'.repeat(2000)}`);
+    const pkg = path.join(dir, 'vigil-9.9.9.vup');
+    const built = await runVigil(['update', 'build', '--from', release, '--version', '9.9.9', '--signing-key', path.join(keys, 'vendor-signing.key.pem'), '--device-key', path.join(keys, 'device-update.pub.pem'), '--out', pkg]);
+    assert.equal(built.code, 0, built.stderr);
     const args = ['assess', HOST, '--port', String(vigil.port), '--profile', 'nvr', '--level', '3', '--intrusive', '--format', 'json,md,html',
-      '--out', path.join(dir, 'out'), '--credentials', path.join(dir, 'creds.json'), '--ca', path.join(dir, 'ca.pem')];
+      '--out', path.join(dir, 'out'), '--credentials', path.join(dir, 'creds.json'), '--ca', path.join(dir, 'ca.pem'), '--update-package', pkg];
     if (baseline.length > 0) args.push('--exclude-ports', baseline.join(','));
     run = await runVigil(args, { timeoutMs: 600_000 });
     report = JSON.parse(readFileSync(path.join(dir, 'out', 'assess-report.json'), 'utf8')) as AssessReport;
@@ -141,6 +151,9 @@ describe('vigil assess against a real Vigil (nvr profile, level 3, intrusive)', 
     assert.equal(status('NVR-5.2.9.3a'), 'manual', 'off-site backup is not implemented, so not declared');
     assert.equal(status('NVR-5.1.1.1a'), 'manual', 'hardware: nobody has declared it');
     assert.equal(status('NVR-5.3.2.1b'), 'not-applicable');
+    assert.equal(status('NVR-5.2.3.1c'), 'not-applicable', 'no online update path (declared)');
+    assert.equal(status('NVR-5.2.3.1b'), 'pass', 'the package built by Vigil\'s tooling is encrypted and holds no secrets');
+    assert.equal(status('NVR-5.2.3.1d'), 'not-implemented', 'the tampered-package test runs on the device (vigil update apply)');
     for (const c of report.clauses) {
       if (c.status === 'pass') assert.ok(c.findings.some((id) => !id.startsWith('declarations.')), `${c.id} passes with no check`);
       if (c.status === 'declared') assert.ok(c.kind === 'H' || c.kind === 'D' || /on the device|declared by the vendor/.test(c.note), c.id);
