@@ -17,7 +17,7 @@ export const ASSESS_OPTIONS = {
   profile: { type: 'string', help: 'nvr | camera | acs-platform | acs-controller | lock (default nvr): which standard applies' },
   level: { type: 'string', help: 'level to reach, 1-3 (default 1); the exit code is 1 when it is not reached' },
   declaration: { type: 'string', help: 'the vendor declaration (JSON: services, notApplicable, statements, webPaths, protectedPaths)' },
-  credentials: { type: 'string', help: 'JSON {"username","password"[, "lockout": {...}][, "apiToken": "vgl_…"]}: an account for session, logout, CSRF and lockout probes; an administrator\'s API token for the probes through a Vigil target\'s API (alarms, accounts, audit)' },
+  credentials: { type: 'string', help: 'JSON {"username","password"[, "lockout": {...}][, "apiToken": "vgl_…"]}: an account for session, logout, CSRF and lockout probes; an administrator\'s API token for the probes through a Vigil target\'s API (alarms, accounts, discovery, audit)' },
   ca: { type: 'string', help: "PEM trust anchor for the device certificate (default: system store, else the self-signed certificate is pinned on first use)" },
   out: { type: 'string', help: 'report directory (default ./vigil-assess)' },
   format: { type: 'string', help: 'report formats, comma-separated: json,md,html (default all)' },

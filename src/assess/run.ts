@@ -8,6 +8,7 @@ import { runAlarmsCheck } from './check-alarms.ts';
 import { runAuditCheck } from './check-audit.ts';
 import { runCredentialsCheck } from './check-credentials.ts';
 import { runDeclarationsCheck } from './check-declarations.ts';
+import { runDiscoveryCheck } from './check-discovery.ts';
 import { runOnvifCheck } from './check-onvif.ts';
 import { runPortsCheck } from './check-ports.ts';
 import { runRtspCheck } from './check-rtsp.ts';
@@ -70,6 +71,7 @@ const TITLES: Record<CheckId, string> = {
   onvif: 'ONVIF: anonymous GetDeviceInformation, UsernameToken replay',
   alarms: 'Signal-loss alarm of a probe camera (intrusive, API token), logged and cleaned up',
   accounts: 'A temporary account (intrusive, API token): forced first change, GCB password rules, playback permission; deleted after',
+  discovery: 'UPnP, Bonjour and SNMP toggled on and off through the API (intrusive, API token), each shown answering then silent',
   audit: 'Security log through the API (token): fields of logins and file access, no write route, chain verifies',
   'update-package': 'Update package: entropy map, containers, secrets and endpoints inside',
   sbom: 'Known vulnerabilities of the SBOM components against an offline advisory list',
@@ -87,6 +89,7 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   onvif: runOnvifCheck,
   alarms: runAlarmsCheck,
   accounts: runAccountsCheck,
+  discovery: runDiscoveryCheck,
   audit: runAuditCheck,
   'update-package': runUpdatePackageCheck,
   sbom: runSbomCheck,
@@ -96,10 +99,11 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
 /**
  * Ports first (later checks use what it found); RTSP and ONVIF before credentials (their replay
  * probes need the account unlocked); the lockout probe is the last act on a login (the API token
- * probes after it do not log in as the locked account); the audit check after the alarms and
- * accounts probes, so the log holds their file access and account changes; offline files after.
+ * probes after it do not log in as the locked account); discovery toggles after the services
+ * check saw the target as found; the audit check after the alarms and accounts probes, so the
+ * log holds their file access and account changes; offline files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'transport', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'accounts', 'audit', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'transport', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {
