@@ -1,4 +1,4 @@
-// Negative controls of the authenticated API probes (alarms, accounts, audit): a stand-in for Vigil's API
+// Negative controls of the authenticated API probes (alarms, accounts, discovery, audit): a stand-in for Vigil's API
 // that behaves (every probe passes) and then, one flaw at a time, does not — the matching probe
 // fails with evidence. Also: without a token or without --intrusive the probes do not run, and
 // the probe cleans up the camera and alarm it caused.
@@ -33,10 +33,10 @@ describe('negative controls: alarm, account and security-log probes through the 
   });
 
   async function against(flaw: ApiFlaw, extra: { intrusive?: boolean; credentialsFile?: string } = {}): Promise<{ report: AssessReport; state: FakeVigilState }> {
-    const { server, state } = fakeVigilApi(tls, flaw);
+    const { server, state } = fakeVigilApi(tls, flaw, HOST);
     const target = await listen(server, HOST);
     try {
-      const report = await assess(HOST, target.port, ['alarms', 'accounts', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
+      const report = await assess(HOST, target.port, ['alarms', 'accounts', 'discovery', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
       return { report, state };
     } finally {
       await target.close();
@@ -50,6 +50,7 @@ describe('negative controls: alarm, account and security-log probes through the 
     assert.equal(state.deleted.length, 1);
     assert.ok(state.alarms.length === 1 && state.alarms.every((a) => a.state === 'cleared'), 'the alarm it caused is cleared');
     assert.equal(state.users.size, 0, 'the temporary account is deleted');
+    assert.ok([...state.discovery.values()].every((d) => !d.enabled && d.socket === undefined) && !state.snmpUser, 'discovery left off, temporary SNMP user gone');
     assert.match(finding(report, 'accounts.password-policy').evidence, /11 characters, 4 classes → 400 VIGIL_PASSWORD_POLICY.*the password before that → 400.*clean-up: DELETE user → HTTP 200, afterwards → HTTP 404 \(gone\), user\.delete in the security log/);
     assert.ok(!JSON.stringify(report).includes(FAKE_ADMIN_TOKEN), 'the token never reaches the report');
   });
@@ -111,6 +112,22 @@ describe('negative controls: alarm, account and security-log probes through the 
     assert.equal(f.status, 'fail');
     assert.match(f.evidence, /without a session → 404/);
     assert.equal(report.clauses.find((c) => c.id === 'NVR-5.2.8.1c')?.status, 'fail');
+  });
+
+  test('a discovery toggle that does nothing: discovery.toggles fails (no answer once on)', async () => {
+    const { report } = await against('discovery-ignored');
+    const f = finding(report, 'discovery.toggles');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /UPnP \(SSDP\) did not answer once turned on; Bonjour \(mDNS\) did not answer once turned on; SNMP \(v3\) did not answer once turned on/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.3.2.1a')?.status, 'fail');
+  });
+
+  test('a discovery protocol that cannot be turned off: discovery.toggles fails (still answering)', async () => {
+    const { report } = await against('discovery-stuck');
+    const f = finding(report, 'discovery.toggles');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /UPnP \(SSDP\): on → HTTP 200, port \d+, answered; off → HTTP 200, STILL ANSWERING/);
+    assert.match(f.evidence, /problems: UPnP \(SSDP\) still on after being turned off/);
   });
 
   test('safe mode adds no camera; without a token nothing authenticated runs: manual, never pass', async () => {

@@ -2,10 +2,11 @@
 // controls of the authenticated probes. With no flaw it behaves as Vigil does, so a check that
 // passes against it and fails against one flaw shows that flaw is what it catches.
 import https from 'node:https';
+import dgram from 'node:dgram';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback';
+export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback' | 'discovery-ignored' | 'discovery-stuck';
 
 export const FAKE_ADMIN_TOKEN = 'vgl_fake-admin-token-for-negative-controls';
 export const FAKE_USER = { username: 'lab-viewer', password: 'Granite-Meadow-59x' };
@@ -21,10 +22,25 @@ export interface FakeVigilState {
   alarms: Alarm[];
   events: Event[];
   deleted: string[];
+  /** Discovery protocol → whether the API says it is on, and its responder socket if any. */
+  discovery: Map<string, { enabled: boolean; socket: dgram.Socket | undefined }>;
+  snmpUser: boolean;
 }
 
-export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw): { server: https.Server; state: FakeVigilState } {
-  const state: FakeVigilState = { users: new Map(), cameras: new Set(), alarms: [], events: [], deleted: [] };
+export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, host: string): { server: https.Server; state: FakeVigilState } {
+  const state: FakeVigilState = { users: new Map(), cameras: new Set(), alarms: [], events: [], deleted: [], discovery: new Map(), snmpUser: false };
+  for (const p of ['ssdp', 'mdns', 'snmp']) state.discovery.set(p, { enabled: false, socket: undefined });
+  /** A responder answering every datagram with a few bytes, on a free port of the target's address. */
+  const responder = (): Promise<dgram.Socket> =>
+    new Promise((resolve) => {
+      const socket = dgram.createSocket('udp4');
+      socket.on('message', (_m, rinfo) => socket.send(Buffer.from('fake discovery answer'), rinfo.port, rinfo.address));
+      socket.bind(0, host, () => resolve(socket));
+    });
+  const discoveryView = (): unknown => ({
+    protocols: [...state.discovery].map(([protocol, d]) => ({ protocol, enabled: d.enabled, listening: d.socket !== undefined, port: d.socket?.address().port ?? null, unavailable: null })),
+    snmpUser: state.snmpUser ? { username: 'u', authProtocol: 'sha256', privProtocol: 'aes128' } : null,
+  });
   const timers = new Set<NodeJS.Timeout>();
   const record = (e: Omit<Event, 'seq' | 'ts' | 'prev_hash' | 'hash' | 'details'>): void => {
     if (state.events.length >= 5000) return; // bounded
@@ -155,6 +171,28 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw):
         }
         return send(200, { id });
       }
+      if (p === '/api/v1/system/discovery' && method === 'GET') return send(200, discoveryView());
+      if (p === '/api/v1/system/discovery/snmp-user') {
+        state.snmpUser = method === 'PUT';
+        return send(200, { ok: true });
+      }
+      if (p === '/api/v1/system/discovery' && method === 'PUT') {
+        void (async () => {
+          for (const [protocol, wanted] of Object.entries(body)) {
+            const d = state.discovery.get(protocol);
+            if (d === undefined || typeof wanted !== 'boolean' || d.enabled === wanted) continue;
+            d.enabled = wanted;
+            if (wanted && flaw !== 'discovery-ignored') d.socket = await responder();
+            if (!wanted && flaw !== 'discovery-stuck') {
+              d.socket?.close();
+              d.socket = undefined;
+            }
+            record({ category: 'system', action: 'discovery.toggle', actor, source, target: `discovery:${protocol}`, outcome: 'success' });
+          }
+          send(200, discoveryView());
+        })();
+        return;
+      }
       if (p === '/api/v1/alarms' && method === 'GET') return send(200, { alarms: state.alarms.filter((a) => url.searchParams.get('state') === null || a.state === url.searchParams.get('state')) });
       const alarm = /^\/api\/v1\/alarms\/([\w-]+)\/(acknowledge|clear)$/.exec(p);
       if (alarm !== null && method === 'POST') {
@@ -185,6 +223,11 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw):
   const server = https.createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, handler);
   server.on('close', () => {
     for (const t of timers) clearTimeout(t);
+    // 'close' can be emitted twice (listen() emits it to drop sockets): close each responder once.
+    for (const d of state.discovery.values()) {
+      d.socket?.close();
+      d.socket = undefined;
+    }
   });
   return { server, state };
 }
