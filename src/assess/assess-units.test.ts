@@ -105,7 +105,10 @@ test('declared: only H/D and on-device S clauses; a declaration never stands in 
   assert.equal(aggregateClause(clause('NVR-5.1.1.1a'), [f('d', 'declared', [{ id: 'NVR-5.1.1.1a' }])]).status, 'declared');
   assert.equal(aggregateClause(clause('NVR-5.2.8.1b'), [f('d', 'declared', [{ id: 'NVR-5.2.8.1b' }])]).status, 'declared');
   // Automated part passes, the on-device rest is declared → declared; the automated part failing wins.
-  assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('a', 'pass', [{ id: 'NVR-5.2.7.1b', partial: 'db file' }]), f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'declared');
+  assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('audit.integrity', 'pass', [{ id: 'NVR-5.2.7.1b', partial: 'db file' }]), f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'declared');
+  // Its network part did not run (or another finding passed instead): the statement alone is not enough.
+  assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'manual');
+  assert.equal(aggregateClause(clause('NVR-5.4.3.1b'), [f('credentials.logout', 'pass', [{ id: 'NVR-5.4.3.1b', partial: 'idle' }]), f('d', 'declared', [{ id: 'NVR-5.4.3.1b' }])]).status, 'manual');
   assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('a', 'fail', [{ id: 'NVR-5.2.7.1b' }]), f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'fail');
   // A "declared" finding on a network-testable S clause is one more manual step, never a level.
   assert.equal(aggregateClause(clause('NVR-5.2.5.1a'), [f('d', 'declared', [{ id: 'NVR-5.2.5.1a' }])]).status, 'manual');

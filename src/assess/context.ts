@@ -41,6 +41,8 @@ export interface AssessContext {
   advisoriesFile: string | undefined;
   /** Bound of the signal-loss probe's wait for its alarm, in seconds. */
   alarmWaitSeconds: number;
+  /** Longest idle timeout the sessions probe waits out, in seconds. */
+  idleWaitMaxSeconds: number;
   /** Notes of the running check (tool fallbacks); reset per check. */
   notes: string[];
 }

@@ -6,7 +6,7 @@
 // whatever its kind: a hardware clause nobody has declared blocks like an untested S clause.
 import { CATALOGUE, type CatalogueClause } from './catalogue.ts';
 import type { Finding, Profile, Status } from './types.ts';
-import { ON_DEVICE_CLAUSES, declarable } from './vendor-evidence.ts';
+import { NETWORK_PART, ON_DEVICE_CLAUSES, declarable } from './vendor-evidence.ts';
 
 /** The rule, as every rendering states it. */
 export const LEVEL_RULE =
@@ -79,6 +79,10 @@ export function aggregateClause(c: CatalogueClause, findings: readonly Finding[]
   const pending = mapped.filter((m) => m.f.status === 'manual' || m.f.status === 'not-implemented' || (m.f.status === 'declared' && !mayDeclare));
   const fullPass = passing.some((m) => m.partial === undefined);
   if (fullPass && pending.length === 0) return { ...base, status: 'pass', note: `passed: ${[...new Set(passing.map((m) => m.f.id))].join(', ')}` };
+  const networkPart = NETWORK_PART[c.id];
+  if (pending.length === 0 && declared.length > 0 && networkPart !== undefined && !passing.some((m) => m.f.id === networkPart)) {
+    return { ...base, status: 'manual', note: `declared by the vendor, but the part testable over the network (${networkPart}) did not pass in this assessment` };
+  }
   if (pending.length === 0 && declared.length > 0) {
     const auto = passing.length > 0 ? `automated part passes (${[...new Set(passing.map((m) => m.f.id))].join(', ')}); ` : '';
     return { ...base, status: 'declared', note: `${auto}declared by the vendor, the lab verifies: ${declared.map((m) => m.f.evidence).join('; ')}` };

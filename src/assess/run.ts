@@ -14,6 +14,7 @@ import { runPortsCheck } from './check-ports.ts';
 import { runRtspCheck } from './check-rtsp.ts';
 import { runSbomCheck } from './check-sbom.ts';
 import { runServicesCheck } from './check-services.ts';
+import { runSessionsCheck } from './check-sessions.ts';
 import { runTlsCheck } from './check-tls.ts';
 import { runTransportCheck } from './check-transport.ts';
 import { runUpdatePackageCheck } from './check-update-package.ts';
@@ -58,12 +59,15 @@ export interface AssessOptions {
   advisoriesFile?: string;
   /** How long the signal-loss probe waits for its alarm (the "N s" of NVR-5.1.2.1a). */
   alarmWaitSeconds?: number;
+  /** Longest idle timeout the sessions probe waits out (NVR-5.4.3.1b). */
+  idleWaitMaxSeconds?: number;
 }
 
 const TITLES: Record<CheckId, string> = {
   ports: 'Open TCP/UDP ports against the declaration',
   tls: 'TLS protocol versions, suites, groups and certificate',
   services: 'Cleartext and discovery services',
+  sessions: 'Idle timeout waited out: an idle session ends, an active one does not',
   transport: 'Every open port: TLS 1.2+ with AES-256-equivalent ECDHE suites, or a redirect (video only over TLS)',
   web: 'Web security headers, anonymous access, reflected input, CSRF',
   credentials: 'Default credentials, user enumeration, session, logout, lockout',
@@ -85,6 +89,7 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   transport: runTransportCheck,
   web: runWebCheck,
   credentials: runCredentialsCheck,
+  sessions: runSessionsCheck,
   rtsp: runRtspCheck,
   onvif: runOnvifCheck,
   alarms: runAlarmsCheck,
@@ -103,7 +108,7 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
  * check saw the target as found; the audit check after the alarms and accounts probes, so the
  * log holds their file access and account changes; offline files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'transport', 'web', 'rtsp', 'onvif', 'credentials', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'transport', 'web', 'rtsp', 'onvif', 'credentials', 'sessions', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {
@@ -260,6 +265,7 @@ export async function runAssessment(options: AssessOptions): Promise<{ report: A
     sbomFile: options.sbomFile,
     advisoriesFile: options.advisoriesFile,
     alarmWaitSeconds: options.alarmWaitSeconds ?? 30,
+    idleWaitMaxSeconds: options.idleWaitMaxSeconds ?? 180,
     signal: new AbortController().signal,
     progress: options.progress,
     notes: [],

@@ -10,7 +10,7 @@ export type Status = (typeof STATUSES)[number];
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const CHECK_IDS = ['ports', 'tls', 'services', 'transport', 'credentials', 'web', 'rtsp', 'onvif', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'] as const;
+export const CHECK_IDS = ['ports', 'tls', 'services', 'transport', 'credentials', 'sessions', 'web', 'rtsp', 'onvif', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 export const PROFILES = ['nvr', 'camera', 'acs-platform', 'acs-controller', 'lock'] as const;

@@ -32,6 +32,17 @@ export const ON_DEVICE_CLAUSES: Readonly<Record<string, string>> = {
   'NVR-5.2.9.2a': 'show the backup is unreadable without its key',
   'NVR-5.2.9.3a': 'back up to an off-site store (object storage, SFTP) and restore',
   'NVR-5.5.2.2a': 'tamper with an application file and show the product refuses to start it',
+  'NVR-5.4.3.1b': 'change the idle timeout in the device configuration and show the new value applies',
+};
+
+/**
+ * On-device clauses that also have a part testable over the network: the declaration counts only
+ * when that part's finding passed in the same assessment (a statement never replaces a probe).
+ */
+export const NETWORK_PART: Readonly<Record<string, string>> = {
+  'NVR-5.2.7.1b': 'audit.integrity',
+  'NVR-5.2.7.1c': 'audit.capacity',
+  'NVR-5.4.3.1b': 'sessions.idle-timeout',
 };
 
 /** Whether a vendor statement may stand in for a test of this clause. */
@@ -70,6 +81,7 @@ export const VIGIL_STATEMENTS: Readonly<Record<string, { statement: string; docu
   'NVR-5.2.8.1b': { statement: 'each finished segment is hashed, chained and signed; read, on-demand and periodic verification raise video.tamper naming the segment', documents: [{ file: 'docs/architecture.md', section: 'Video path' }, { file: 'docs/configuration.md' }] },
   'NVR-5.2.9.1a': { statement: 'full backup of the video and restore (`vigil backup`, `vigil restore`)', documents: [{ file: 'src/backup/backup.test.ts' }] },
   'NVR-5.2.9.2a': { statement: 'backups are sealed (AES-256-GCM) for the device and a recovery passphrase', documents: [{ file: 'src/backup/backup.test.ts' }, { file: 'docs/configuration.md' }] },
+  'NVR-5.4.3.1b': { statement: 'the idle timeout is security.sessionIdleMinutes (1–30, default 15)', documents: [{ file: 'docs/configuration.md' }] },
   'NVR-5.5.1.1a': { statement: 'the CycloneDX SBOM ships with every release', documents: [{ file: 'docs/generated/sbom.cdx.json' }] },
   'NVR-5.5.2.1a': { statement: 'SECURITY.md gives the reporting channel and the response times', documents: [{ file: 'SECURITY.md', section: 'Reporting a vulnerability' }] },
 };

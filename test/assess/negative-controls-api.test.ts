@@ -10,6 +10,7 @@ import { selfSignedCert, listen } from './weak-targets.ts';
 import { FAKE_ADMIN_TOKEN, FAKE_USER, fakeVigilApi, type ApiFlaw, type FakeVigilState } from './weak-vigil-api.ts';
 import { assessor, finding, tempDirs } from './harness.ts';
 import type { AssessReport } from '../../src/assess/report.ts';
+import type { CheckId } from '../../src/assess/types.ts';
 
 const HOST = '127.0.0.93';
 const tempDir = tempDirs('vigil-assess-api-');
@@ -32,11 +33,11 @@ describe('negative controls: alarm, account and security-log probes through the 
     writeFileSync(noTokenFile, JSON.stringify(FAKE_USER));
   });
 
-  async function against(flaw: ApiFlaw, extra: { intrusive?: boolean; credentialsFile?: string } = {}): Promise<{ report: AssessReport; state: FakeVigilState }> {
+  async function against(flaw: ApiFlaw, extra: { intrusive?: boolean; credentialsFile?: string; only?: CheckId[] } = {}): Promise<{ report: AssessReport; state: FakeVigilState }> {
     const { server, state } = fakeVigilApi(tls, flaw, HOST);
     const target = await listen(server, HOST);
     try {
-      const report = await assess(HOST, target.port, ['alarms', 'accounts', 'discovery', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
+      const report = await assess(HOST, target.port, extra.only ?? ['alarms', 'accounts', 'discovery', 'audit'], { profile: 'nvr', intrusive: extra.intrusive ?? true, caFile, credentialsFile: extra.credentialsFile ?? credsFile, alarmWaitSeconds: 5 });
       return { report, state };
     } finally {
       await target.close();
@@ -128,6 +129,15 @@ describe('negative controls: alarm, account and security-log probes through the 
     assert.equal(f.status, 'fail');
     assert.match(f.evidence, /UPnP \(SSDP\): on → HTTP 200, port \d+, answered; off → HTTP 200, STILL ANSWERING/);
     assert.match(f.evidence, /problems: UPnP \(SSDP\) still on after being turned off/);
+  });
+
+  test('idle sessions: ended after the announced timeout passes; a target that keeps them fails', async () => {
+    const good = finding((await against('none', { only: ['sessions'] })).report, 'sessions.idle-timeout');
+    assert.equal(good.status, 'pass', good.evidence);
+    assert.match(good.evidence, /idle timeout announced 2 s; idle session: 200 at first, 401 after 1\d s untouched; control session used every 0\.7 s: 200 at the end/);
+    const bad = finding((await against('no-idle-expiry', { only: ['sessions'] })).report, 'sessions.idle-timeout');
+    assert.equal(bad.status, 'fail');
+    assert.match(bad.evidence, /idle session: 200 at first, 200 after 1\d s untouched/);
   });
 
   test('safe mode adds no camera; without a token nothing authenticated runs: manual, never pass', async () => {

@@ -6,7 +6,10 @@ import dgram from 'node:dgram';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback' | 'discovery-ignored' | 'discovery-stuck';
+export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback' | 'discovery-ignored' | 'discovery-stuck' | 'no-idle-expiry';
+
+/** The fake's idle timeout, announced at login like Vigil's. */
+export const FAKE_IDLE_SECONDS = 2;
 
 export const FAKE_ADMIN_TOKEN = 'vgl_fake-admin-token-for-negative-controls';
 export const FAKE_USER = { username: 'lab-viewer', password: 'Granite-Meadow-59x' };
@@ -49,8 +52,8 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, 
     state.events.push({ ...e, source: flaw === 'audit-fields' ? '' : e.source, seq, ts, details: {}, prev_hash: 'p', hash: `h${seq}` });
   };
   record({ category: 'system', action: 'system.start', actor: 'system', source: 'local', target: '', outcome: 'success' });
-  /** Session id → user name (the viewer or a temporary account). */
-  const sessions = new Map<string, string>();
+  /** Session id → user name (the viewer or a temporary account) and when it was last used. */
+  const sessions = new Map<string, { user: string; seen: number }>();
   const accountOf = (name: string): [string, Account] | undefined => [...state.users].find(([, a]) => a.username === name);
   // GCB as Vigil applies it: ≥ 12 characters, 3 classes, none of the last 3 passwords.
   const acceptable = (a: Account, next: string): boolean =>
@@ -85,8 +88,8 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, 
         if (flaw !== 'no-login-audit') record({ category: 'auth', action: 'auth.login', actor: 'anonymous', source, target: `user:${String(body['username'])}`, outcome: ok ? 'success' : 'failure' });
         if (!ok) return send(401, { error: { code: 'VIGIL_AUTH_INVALID', message: 'invalid user name or password' } });
         const sid = randomUUID() + randomUUID();
-        sessions.set(sid, String(body['username']));
-        return send(200, { status: 'authenticated', csrfToken: 'c' }, { 'set-cookie': `vigil_session=${sid}; Path=/; HttpOnly; Secure; SameSite=Strict` });
+        sessions.set(sid, { user: String(body['username']), seen: Date.now() });
+        return send(200, { status: 'authenticated', csrfToken: 'c', idleTimeoutSeconds: FAKE_IDLE_SECONDS }, { 'set-cookie': `vigil_session=${sid}; Path=/; HttpOnly; Secure; SameSite=Strict` });
       }
       const cookie = /vigil_session=([\w-]+)/.exec(req.headers.cookie ?? '')?.[1];
       if (p === '/api/v1/auth/logout') {
@@ -94,7 +97,11 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, 
         return send(200, { ok: true });
       }
       const admin = req.headers.authorization === `Bearer ${FAKE_ADMIN_TOKEN}`;
-      const who = cookie === undefined ? undefined : sessions.get(cookie);
+      const session = cookie === undefined ? undefined : sessions.get(cookie);
+      if (session !== undefined && cookie !== undefined && Date.now() - session.seen > FAKE_IDLE_SECONDS * 1000 && flaw !== 'no-idle-expiry') sessions.delete(cookie);
+      else if (session !== undefined) session.seen = Date.now();
+      const who = cookie === undefined ? undefined : sessions.get(cookie)?.user;
+      if (p === '/api/v1/auth/me') return who === undefined ? send(401, { error: { code: 'VIGIL_AUTH_REQUIRED' } }) : send(200, { username: who });
       const playback = /^\/api\/v1\/cameras\/[\w-]+\/playback$/.test(p);
       if (playback && flaw === 'open-playback' && !admin) return send(404, { error: { code: 'VIGIL_NOT_FOUND' } });
       if (!admin && who === undefined) return send(401, { error: { code: 'VIGIL_AUTH_REQUIRED' } });
