@@ -11,6 +11,7 @@ import { headerProblems, discoverParameters } from './check-web.ts';
 import { aggregateClause, clauseLevel, evaluate, LEVEL_RULE } from './levels.ts';
 import { attachDocuments, declarable, vigilStatements } from './vendor-evidence.ts';
 import { tmpdir } from 'node:os';
+import { base32Decode, totp } from './totp.ts';
 import { CATALOGUE } from './catalogue.ts';
 import { escapeHtml, renderHtml } from './report-html.ts';
 import { renderMarkdown } from './report-md.ts';
@@ -169,4 +170,13 @@ test('HTML and Markdown escape evidence from the target; the HTML forbids script
   const md = renderMarkdown(report);
   assert.doesNotMatch(md, /<script>/);
   assert.ok(md.split('\n').filter((l) => l.includes('onerror')).every((l) => !/[^\\]\|\s`x`/.test(l)), 'a pipe in evidence cannot open a table cell');
+});
+
+test('TOTP of the MFA probe: RFC 6238 Appendix B vectors (SHA-1, 8 digits) and RFC 4648 base32', () => {
+  const key = Buffer.from('12345678901234567890');
+  assert.equal(totp(key, 59_000, 8), '94287082');
+  assert.equal(totp(key, 1_111_111_109_000, 8), '07081804');
+  assert.equal(totp(key, 20_000_000_000_000, 8), '65353130');
+  assert.equal(base32Decode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ')?.toString(), '12345678901234567890');
+  assert.equal(base32Decode('not base32!'), undefined);
 });

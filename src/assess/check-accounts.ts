@@ -4,7 +4,10 @@
 // - the change refuses a short, a simple and a reused password; after an administrator's reset,
 //   the two previous passwords are refused too (GCB length, complexity, history: NVR-5.4.2.1a);
 // - playback is refused without a session (401) and to this account without the permission (403)
-//   (NVR-5.2.8.1c).
+//   (NVR-5.2.8.1c);
+// - once the account enrols TOTP, a password alone no longer logs in; the code is asked for and
+//   works (NVR-5.4.1.2a); the spent one-time login token and the spent code replayed are refused
+//   (NVR-5.4.1.1a, for the second factor).
 // Every request is one bounded call; the account is removed in `finally`, and the log must show
 // it made and removed.
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -13,8 +16,11 @@ import { excerpt, httpProbe, type WebEndpoint } from './http-probe.ts';
 import { logout, tryLogin, type LoginAttempt } from './login-probe.ts';
 import type { Finding } from './types.ts';
 import { apiUnavailable, arrayField, isRecord, vigilApi, type VigilApi } from './vigil-api.ts';
+import { base32Decode, totp } from './totp.ts';
 
 type Session = NonNullable<LoginAttempt['session']>;
+
+const REPLAY_CLAUSES = [{ id: 'NVR-5.4.1.1a', partial: 'a password-only login is protected against replay by TLS alone (no challenge): shown by the TLS checks, judged by the lab' }];
 
 /** A password that meets GCB rules and that nobody else knows. */
 function strongPassword(): string {
@@ -45,6 +51,8 @@ export async function runAccountsCheck(ctx: AssessContext): Promise<Finding[]> {
     { id: 'accounts.first-login', check: 'accounts', title: 'First access forces a change of the initial password', status: 'manual', clauses: [{ id: 'NVR-5.4.2.1c' }], evidence },
     { id: 'accounts.password-policy', check: 'accounts', title: 'Password changes follow GCB length, complexity and history', status: 'manual', clauses: [{ id: 'NVR-5.4.2.1a' }], evidence },
     { id: 'accounts.playback-access', check: 'accounts', title: 'Playback needs a session and the permission', status: 'manual', clauses: [{ id: 'NVR-5.2.8.1c' }], evidence },
+    { id: 'accounts.mfa', check: 'accounts', title: 'With TOTP enrolled, a password alone does not log in', status: 'manual', clauses: [{ id: 'NVR-5.4.1.2a' }], evidence },
+    { id: 'accounts.replay', check: 'accounts', title: 'A spent login token or TOTP code replayed is refused', status: 'manual', clauses: REPLAY_CLAUSES, evidence },
   ];
   const unavailable = apiUnavailable(ctx);
   if (unavailable !== undefined) return manual(`not run: ${unavailable}`);
@@ -65,6 +73,7 @@ export async function runAccountsCheck(ctx: AssessContext): Promise<Finding[]> {
     findings.push(await firstLoginFinding(web, username, passwords[0]));
     findings.push(await policyFinding(web, api, userId, username, passwords));
     findings.push(await playbackFinding(web, username, passwords[3]));
+    findings.push(...(await mfaFindings(web, username, passwords[3])));
   } finally {
     cleanup = await removeAccount(api, userId, username);
   }
@@ -151,4 +160,68 @@ async function removeAccount(api: VigilApi, userId: string, username: string): P
   const log = await api.call('GET', '/api/v1/audit/events?action=user.delete&limit=50&order=newest');
   const logged = (arrayField(log.json, 'events') ?? []).filter(isRecord).some((e) => typeof e['target'] === 'string' && e['target'].includes(username));
   return `DELETE user → HTTP ${del.status}, afterwards → HTTP ${after.status}${after.status === 404 ? ' (gone)' : ` (REMOVE "${username}" BY HAND)`}, user.delete ${logged ? 'in the security log' : 'NOT in the security log'}`;
+}
+
+function jsonField(body: string, name: string): unknown {
+  try {
+    const v: unknown = JSON.parse(body);
+    return isRecord(v) ? v[name] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function postJson(web: WebEndpoint, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  const r = await httpProbe(web, { method: 'POST', path, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+  return { status: r.status, body: r.body };
+}
+
+/** Enrols TOTP for the temporary account, then logs in with and without it and replays. */
+async function mfaFindings(web: WebEndpoint, username: string, password: string): Promise<Finding[]> {
+  const mfaBase = { id: 'accounts.mfa', check: 'accounts' as const, title: 'With TOTP enrolled, a password alone does not log in', clauses: [{ id: 'NVR-5.4.1.2a' }] };
+  const replayBase = { id: 'accounts.replay', check: 'accounts' as const, title: 'A spent login token or TOTP code replayed is refused', clauses: REPLAY_CLAUSES };
+  const inconclusive = (why: string): Finding[] => [{ ...mfaBase, status: 'manual', evidence: why }, { ...replayBase, status: 'manual', evidence: why }];
+  const s = await login(web, username, password);
+  if (s === undefined) return inconclusive('the temporary account could not log in to enrol a second factor');
+  const enrol = await asSessionRaw(web, s, 'POST', '/api/v1/auth/mfa/totp/enrol', {});
+  const secret = jsonField(enrol.body, 'secret');
+  const key = typeof secret === 'string' ? base32Decode(secret) : undefined;
+  if (enrol.status !== 200 || key === undefined) {
+    await logout(web, s);
+    return inconclusive(`TOTP enrolment not offered (POST /api/v1/auth/mfa/totp/enrol → HTTP ${enrol.status})`);
+  }
+  const now = Date.now();
+  const confirm = await asSession(web, s, 'POST', '/api/v1/auth/mfa/totp/confirm', { code: totp(key, now) });
+  await logout(web, s);
+  if (confirm.status !== 200) return inconclusive(`TOTP enrolment not confirmed (HTTP ${confirm.status} ${code(confirm.body)})`);
+  // The enrolment spent this step; the next one is what the user's app shows a moment later.
+  const next = totp(key, now + 30_000);
+  const first = await tryLogin(web, username, password);
+  const mfaToken = jsonField(first.response.body, 'mfaToken');
+  const seen = [`TOTP enrolled; password login → ${first.outcome}`];
+  let secondOk = false;
+  let replays: string[] = [];
+  let replayStatuses: number[] = [];
+  if (first.outcome === 'mfa-required' && typeof mfaToken === 'string') {
+    const second = await postJson(web, '/api/v1/auth/login/totp', { mfaToken, code: next });
+    secondOk = second.status === 200;
+    seen.push(`code from the authenticator → ${second.status}`);
+    const again = await postJson(web, '/api/v1/auth/login/totp', { mfaToken, code: next });
+    const fresh = await tryLogin(web, username, password);
+    const freshToken = jsonField(fresh.response.body, 'mfaToken');
+    const reused = typeof freshToken === 'string' ? await postJson(web, '/api/v1/auth/login/totp', { mfaToken: freshToken, code: next }) : { status: 0, body: '' };
+    replayStatuses = [again.status, reused.status];
+    replays = [`the spent login token with its code again → ${again.status} ${code(again.body)}`, `a new login with the spent code → ${reused.status} ${code(reused.body)}`];
+  }
+  const mfaOk = first.outcome === 'mfa-required' && secondOk;
+  const replayRefused = replayStatuses.length === 2 && replayStatuses.every((st) => st >= 400 && st < 500);
+  return [
+    { ...mfaBase, status: mfaOk ? 'pass' : first.outcome === 'authenticated' ? 'fail' : 'manual', evidence: seen.join('; '), ...(first.outcome === 'authenticated' ? { severity: 'high' as const, fix: 'Once a second factor is enrolled, require it at every login.' } : {}) },
+    { ...replayBase, status: replays.length === 0 ? 'manual' : replayRefused ? 'pass' : 'fail', evidence: replays.length === 0 ? 'no second-factor login to replay' : replays.join('; '), ...(replays.length > 0 && !replayRefused ? { severity: 'high' as const, fix: 'Spend each login token and each TOTP time-step once.' } : {}) },
+  ];
+}
+
+async function asSessionRaw(web: WebEndpoint, s: Session, method: string, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  const r = await httpProbe(web, { method, path, headers: { cookie: s.cookie, accept: 'application/json', 'content-type': 'application/json', ...(s.csrf === undefined ? {} : { 'x-csrf-token': s.csrf }) }, body: JSON.stringify(body) });
+  return { status: r.status, body: r.body };
 }

@@ -140,6 +140,23 @@ describe('negative controls: alarm, account and security-log probes through the 
     assert.match(bad.evidence, /idle session: 200 at first, 200 after 1\d s untouched/);
   });
 
+  test('TOTP enrolled but a password alone logs in: accounts.mfa fails', async () => {
+    const { report } = await against('mfa-bypass', { only: ['accounts'] });
+    const f = finding(report, 'accounts.mfa');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /TOTP enrolled; password login → authenticated/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.4.1.2a')?.status, 'fail');
+  });
+
+  test('a spent login token and TOTP code accepted again: accounts.replay fails', async () => {
+    const { report } = await against('totp-replay', { only: ['accounts'] });
+    assert.equal(finding(report, 'accounts.mfa').status, 'pass');
+    const f = finding(report, 'accounts.replay');
+    assert.equal(f.status, 'fail');
+    assert.match(f.evidence, /the spent login token with its code again → 200.*a new login with the spent code → 200/);
+    assert.equal(report.clauses.find((c) => c.id === 'NVR-5.4.1.1a')?.status, 'fail');
+  });
+
   test('safe mode adds no camera; without a token nothing authenticated runs: manual, never pass', async () => {
     const safe = await against('none', { intrusive: false });
     assert.equal(finding(safe.report, 'alarms.signal-loss').status, 'manual');

@@ -3,10 +3,11 @@
 // passes against it and fails against one flaw shows that flaw is what it catches.
 import https from 'node:https';
 import dgram from 'node:dgram';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { totp } from '../../src/assess/totp.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback' | 'discovery-ignored' | 'discovery-stuck' | 'no-idle-expiry';
+export type ApiFlaw = 'none' | 'no-alarm' | 'audit-writable' | 'audit-fields' | 'no-login-audit' | 'no-forced-change' | 'weak-passwords' | 'open-playback' | 'discovery-ignored' | 'discovery-stuck' | 'no-idle-expiry' | 'mfa-bypass' | 'totp-replay';
 
 /** The fake's idle timeout, announced at login like Vigil's. */
 export const FAKE_IDLE_SECONDS = 2;
@@ -17,7 +18,29 @@ export const FAKE_USER = { username: 'lab-viewer', password: 'Granite-Meadow-59x
 interface Event { seq: number; ts: string; category: string; action: string; actor: string; source: string; target: string; outcome: string; details: Record<string, string>; prev_hash: string; hash: string }
 interface Alarm { id: string; type: string; severity: string; source: string; message: string; state: string; raisedAt: string; details: Record<string, string> }
 
-interface Account { username: string; password: string; history: string[]; mustChange: boolean }
+interface Account { username: string; password: string; history: string[]; mustChange: boolean; totpKey?: Buffer; lastStep?: number }
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function base32(bytes: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of bytes) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31] ?? '';
+      bits -= 5;
+    }
+  }
+  return bits > 0 ? out + (B32[(value << (5 - bits)) & 31] ?? '') : out;
+}
+
+/** The step of a code within ±1 step of now, or undefined. */
+function stepOf(key: Buffer, code: unknown): number | undefined {
+  const now = Math.floor(Date.now() / 30_000);
+  return [now - 1, now, now + 1].find((st) => totp(key, st * 30_000) === code);
+}
 
 export interface FakeVigilState {
   users: Map<string, Account>;
@@ -52,6 +75,10 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, 
     state.events.push({ ...e, source: flaw === 'audit-fields' ? '' : e.source, seq, ts, details: {}, prev_hash: 'p', hash: `h${seq}` });
   };
   record({ category: 'system', action: 'system.start', actor: 'system', source: 'local', target: '', outcome: 'success' });
+  /** One-time MFA login tokens → user name. */
+  const pendingMfa = new Map<string, string>();
+  /** TOTP secrets handed out at enrolment, not yet confirmed. */
+  const pendingEnrol = new Map<string, Buffer>();
   /** Session id → user name (the viewer or a temporary account) and when it was last used. */
   const sessions = new Map<string, { user: string; seen: number }>();
   const accountOf = (name: string): [string, Account] | undefined => [...state.users].find(([, a]) => a.username === name);
@@ -87,8 +114,24 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, 
         const ok = (body['username'] === FAKE_USER.username && body['password'] === FAKE_USER.password) || (account !== undefined && account.password === body['password']);
         if (flaw !== 'no-login-audit') record({ category: 'auth', action: 'auth.login', actor: 'anonymous', source, target: `user:${String(body['username'])}`, outcome: ok ? 'success' : 'failure' });
         if (!ok) return send(401, { error: { code: 'VIGIL_AUTH_INVALID', message: 'invalid user name or password' } });
+        if (account?.totpKey !== undefined && flaw !== 'mfa-bypass') {
+          const mfaToken = randomBytes(16).toString('hex');
+          pendingMfa.set(mfaToken, account.username);
+          return send(200, { status: 'mfa_required', mfaToken, methods: ['totp'] });
+        }
         const sid = randomUUID() + randomUUID();
         sessions.set(sid, { user: String(body['username']), seen: Date.now() });
+        return send(200, { status: 'authenticated', csrfToken: 'c', idleTimeoutSeconds: FAKE_IDLE_SECONDS }, { 'set-cookie': `vigil_session=${sid}; Path=/; HttpOnly; Secure; SameSite=Strict` });
+      }
+      if (p === '/api/v1/auth/login/totp' && method === 'POST') {
+        const name = pendingMfa.get(String(body['mfaToken']));
+        const account = name === undefined ? undefined : accountOf(name)?.[1];
+        if (flaw !== 'totp-replay') pendingMfa.delete(String(body['mfaToken']));
+        const step = account?.totpKey === undefined ? undefined : stepOf(account.totpKey, body['code']);
+        if (account === undefined || step === undefined || (flaw !== 'totp-replay' && step <= (account.lastStep ?? -1))) return send(401, { error: { code: 'VIGIL_AUTH_MFA_FAILED' } });
+        account.lastStep = step;
+        const sid = randomUUID() + randomUUID();
+        sessions.set(sid, { user: account.username, seen: Date.now() });
         return send(200, { status: 'authenticated', csrfToken: 'c', idleTimeoutSeconds: FAKE_IDLE_SECONDS }, { 'set-cookie': `vigil_session=${sid}; Path=/; HttpOnly; Secure; SameSite=Strict` });
       }
       const cookie = /vigil_session=([\w-]+)/.exec(req.headers.cookie ?? '')?.[1];
@@ -118,6 +161,20 @@ export function fakeVigilApi(tls: { key: string; cert: string }, flaw: ApiFlaw, 
           return send(200, { status: 'authenticated' });
         }
         if (temp.mustChange && flaw !== 'no-forced-change') return send(403, { error: { code: 'VIGIL_AUTH_PASSWORD_CHANGE_REQUIRED' } });
+        if (p === '/api/v1/auth/mfa/totp/enrol' && method === 'POST') {
+          const key = randomBytes(20);
+          temp.totpKey = undefined;
+          pendingEnrol.set(temp.username, key);
+          return send(200, { secret: base32(key), otpauthUrl: 'otpauth://totp/x' });
+        }
+        if (p === '/api/v1/auth/mfa/totp/confirm' && method === 'POST') {
+          const key = pendingEnrol.get(temp.username);
+          const step = key === undefined ? undefined : stepOf(key, body['code']);
+          if (key === undefined || step === undefined) return send(400, { error: { code: 'VIGIL_AUTH_MFA_FAILED' } });
+          temp.totpKey = key;
+          temp.lastStep = step;
+          return send(200, { ok: true });
+        }
         if (p === '/api/v1/audit/events') return send(200, { events: state.events.slice(-1) });
         return send(403, { error: { code: 'VIGIL_FORBIDDEN' } });
       }
