@@ -2,31 +2,19 @@
 // WS-Security UsernameToken PasswordDigest (Base64(SHA-1(nonce + created + password)), WSS
 // UsernameToken Profile 1.0 §3.1), posted with the bounded HTTP probe, and a few bounded
 // readings of the answer (untrusted text: regular expressions over a capped body, no parser).
-import { createHash, randomBytes } from 'node:crypto';
+// The token itself is the shared wire format of src/onvif/ (a pure protocol folder, no product).
+import { usernameToken } from '../onvif/wss-username-token.ts';
+import { NS_DEVICE, soapRequest } from '../onvif/client-messages.ts';
 import { httpProbe, type ProbeResponse, type WebEndpoint } from './http-probe.ts';
 
 export const ONVIF_DEVICE_PATH = '/onvif/device_service';
-const DEVICE_NS = 'http://www.onvif.org/ver10/device/wsdl';
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-export function usernameToken(username: string, password: string, created: string, nonce: Buffer = randomBytes(16)): string {
-  const digest = createHash('sha1').update(nonce).update(created, 'utf8').update(password, 'utf8').digest('base64');
-  return (
-    '<wsse:Security s:mustUnderstand="1" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"><wsse:UsernameToken>' +
-    `<wsse:Username>${xmlText(username)}</wsse:Username>` +
-    `<wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest">${digest}</wsse:Password>` +
-    `<wsse:Nonce EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary">${nonce.toString('base64')}</wsse:Nonce>` +
-    `<wsu:Created>${created}</wsu:Created></wsse:UsernameToken></wsse:Security>`
-  );
-}
-
-function xmlText(value: string): string {
-  return value.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { usernameToken };
 
 /** A device service request: `<Operation xmlns=tds/>` with an optional security header. */
 export function deviceRequest(operation: string, security = ''): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header>${security}</s:Header><s:Body><${operation} xmlns="${DEVICE_NS}"/></s:Body></s:Envelope>`;
+  return soapRequest(`<${operation} xmlns="${NS_DEVICE}"/>`, security);
 }
 
 export function postSoap(web: WebEndpoint, path: string, body: string): Promise<ProbeResponse> {

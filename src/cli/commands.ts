@@ -16,6 +16,7 @@ import { CAMERAS_COMMANDS } from './cameras-commands.ts';
 import { UPDATE_COMMANDS } from '../update/commands.ts';
 import { BACKUP_COMMANDS } from '../backup/commands.ts';
 import { DEVICES_COMMANDS } from './devices-commands.ts';
+import { EDGE_COMMANDS } from './edge-commands.ts';
 import { VERIFY_COMMAND } from '../video/export/commands.ts';
 
 export type { Command, CommandArgs, CommandOption } from './command-args.ts';
@@ -185,6 +186,7 @@ export const COMMANDS: readonly Command[] = [
   ...UPDATE_COMMANDS,
   ...BACKUP_COMMANDS,
   ...DEVICES_COMMANDS,
+  ...EDGE_COMMANDS,
   VERIFY_COMMAND,
   // The lab's tests (design.md §8): the whole command lives in src/assess.
   ASSESS_COMMAND,

@@ -57,3 +57,9 @@ export async function readLine(prompt: string): Promise<string> {
     rl.close();
   }
 }
+
+/** Asks a yes/no question on a terminal; only "yes" (or "y") confirms. Not a terminal: false. */
+export async function confirmOnTerminal(question: string): Promise<boolean> {
+  if (process.stdin.isTTY !== true) return false;
+  return /^\s*(yes|y)\s*$/i.test((await readLine(question)).slice(0, 16));
+}

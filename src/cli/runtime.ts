@@ -21,6 +21,7 @@ import { AlarmService } from '../alarms/alarm-service.ts';
 import { DeferredAlarmSink } from '../alarms/deferred-sink.ts';
 import { IdentityService } from '../identity/identity-service.ts';
 import { CameraService } from '../video/cameras/camera-service.ts';
+import { OnvifEnrolment } from '../video/cameras/onvif-enrolment.ts';
 import { prepareEvidenceExport } from '../video/export/evidence-export.ts';
 import { LiveHub } from '../video/live/live-hub.ts';
 import { VideoStore } from '../video/storage/video-store.ts';
@@ -28,7 +29,7 @@ import { RecorderService } from '../video/recorder/recorder-service.ts';
 import { createAccessPlatform, type AccessPlatform } from '../access/platform/platform.ts';
 import { RtspAccounts } from '../camera/rtsp-accounts.ts';
 import { SnapshotEndpoint, type SnapshotSource } from '../camera/snapshot.ts';
-import { startLocalRecording, type LocalRecording } from '../camera/local-recording.ts';
+import { LOCAL_CAMERA_ID, startLocalRecording, type LocalRecording } from '../camera/local-recording.ts';
 import { STREAM_PATH, cameraAuthenticator, startCameraRole, type CameraRole } from '../camera/camera-role.ts';
 import { OnvifAccounts } from '../camera/onvif/onvif-accounts.ts';
 import { OnvifService } from '../camera/onvif/onvif-service.ts';
@@ -198,7 +199,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
 }
 
 /** What the HTTP routes get of the runtime; the caller adds TLS and network facts. */
-export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin'> {
+export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin' | 'recording'> {
   return {
     product: { ...PRODUCT, deviceName: runtime.config.deviceName },
     identity: runtime.identity,
@@ -206,6 +207,7 @@ export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'list
     auditQuery: runtime.auditQuery,
     alarms: runtime.alarms,
     cameras: runtime.cameras,
+    onvifEnrolment: new OnvifEnrolment({ cameras: runtime.cameras, audit: runtime.audit }),
     video: runtime.video,
     live: runtime.live,
     access: runtime.access,
@@ -304,7 +306,13 @@ export async function startService(config: Config): Promise<RunningService> {
         },
       },
       listening: () => listening(),
+      recording: () => {
+        const health = new Map(recorder?.health());
+        if (localRecording !== undefined) health.set(LOCAL_CAMERA_ID, localRecording.recorder.health());
+        return health;
+      },
       origin: () => origin,
+      devices: { enrolment: runtime.enrolment, syncPort: () => deviceSync?.port ?? null },
       ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');
         return port === undefined ? undefined : { uri: streamUrl('rtsps', port), fixedPort: config.camera.rtspsPort !== 0 };
@@ -342,8 +350,8 @@ export async function startService(config: Config): Promise<RunningService> {
       }
       if (config.camera.localRecording.enabled) {
         localRecording = startLocalRecording({
-          feed: camera.feed, video: runtime.video, alarms, audit, clock: runtime.clock, logger: logger.child({ component: 'local-recording' }),
-          deviceName: config.deviceName, retentionHours: config.camera.localRecording.retentionHours, videoConfig: config.video,
+          feed: camera.feed, cameras: runtime.cameras, video: runtime.video, live: runtime.live, alarms, audit, clock: runtime.clock,
+          logger: logger.child({ component: 'local-recording' }), deviceName: config.deviceName, config: config.camera.localRecording, videoConfig: config.video,
         });
       }
     }
@@ -354,7 +362,19 @@ export async function startService(config: Config): Promise<RunningService> {
         hostnames: [...new Set(['localhost', config.http.host, ...config.devices.hostnames])],
         ca: runtime.deviceCa,
         registry: runtime.devices,
-        events: new ControllerEventIngest({ repository: new DeviceEventRepository(runtime.store), audit, alarms, clock: runtime.clock }),
+        events: new ControllerEventIngest({
+          repository: new DeviceEventRepository(runtime.store), audit, alarms, clock: runtime.clock,
+          // ACS-5.6.1.1: a decision taken at the edge is an access event like any other.
+          onStored: async (deviceId, events) => {
+            for (const e of events) {
+              await runtime.access.events.append({
+                ts: e.at, category: 'access', type: e.type, outcome: e.type === 'access.granted' ? 'granted' : e.type === 'access.denied' ? 'denied' : 'info',
+                reason: e.reason, source: `controller:${deviceId}`, siteId: null, doorId: e.doorId, cardholderId: e.subject === '' ? null : e.subject, credentialId: null,
+                details: { controllerSeq: e.seq },
+              });
+            }
+          },
+        }),
         source: runtime.credentialSets,
         signer: runtime.signer,
         allowedMeasurements: [await measureControllerSoftware(), ...config.devices.allowedMeasurements],

@@ -168,6 +168,32 @@ export const ConfigSchema = Type.Object(
       },
       { default: {} },
     ),
+    controller: Type.Object(
+      {
+        // `vigil controller` (the edge door controller) reads dataDir, keyring.kekFile, log and
+        // this section; the platform sections above do not apply to it.
+        platform: Type.String({ default: '', maxLength: 300, description: 'HTTPS address HOST:PORT of the platform this controller enrols with (vigil controller enrol). The device sync port comes back in the enrolment answer.' }),
+        platformCaFile: Type.String({ default: '', maxLength: 1024, description: 'PEM file of the certificate (or its CA) the platform\'s HTTPS listener presents, copied from the platform by the installer: the only trust anchor of the enrolment (validated, never skipped).' }),
+        syncIntervalSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 5, description: 'Seconds between two pulls of the credential set and pushes of buffered events while the platform is reachable.' }),
+        reconnectMaxSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60, description: 'Upper bound of the jittered exponential backoff between reconnection attempts (ACS-5.4.2.4).' }),
+        eventCapacity: Type.Integer({ minimum: 100, maximum: 1_000_000, default: 100_000, description: 'Decisions kept (encrypted, hash-chained, on disk) while the platform is unreachable; beyond it the oldest is dropped and the platform told how many (ACS-5.4.2.3).' }),
+        doors: Type.Array(
+          Type.Object(
+            {
+              id: Type.String({ minLength: 1, maxLength: 128, description: 'Door ID as the platform names it (credential sets list these IDs).' }),
+              reader: Type.String({ minLength: 1, maxLength: 300, description: 'OSDP line of the door\'s reader: tcp:HOST:PORT (OSDP over IP) or a serial device path /dev/... (RS-485 adapter or pty).' }),
+              readerAddress: Type.Integer({ minimum: 0, maximum: 126, default: 0, description: 'OSDP address of the reader on its line.' }),
+              lockOutput: Type.Integer({ minimum: 0, maximum: 255, default: 0, description: 'Reader (PD) output driving the lock relay: held off (locked) at start, pulsed on a grant.' }),
+              unlockSeconds: Type.Integer({ minimum: 1, maximum: 25, default: 5, description: 'How long a grant releases the lock.' }),
+              maxOfflineMinutes: Type.Integer({ minimum: 0, maximum: 43_200, default: 240, description: 'Minutes the door keeps deciding from the last credential set without a sync; after that it denies everyone (fail secure). 0 for doors that must never decide offline.' }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], maxItems: 64, description: 'Doors driven by this controller, one OSDP reader each. Readers get their own Secure Channel key at installation (vigil controller --install-readers), never the default key (ACS-5.1.1.5).' },
+        ),
+      },
+      { default: {} },
+    ),
     discovery: Type.Object(
       {
         // Whether each protocol answers is not configuration: it is an administrator's runtime
@@ -235,7 +261,7 @@ export const ConfigSchema = Type.Object(
         localRecording: Type.Object(
           {
             enabled: Type.Boolean({ default: false, description: 'Record the camera\'s own stream on this device (edge storage), sealed under the device-bound key so a copied disk is unreadable elsewhere (CAM-5.1.1.2).' }),
-            retentionHours: Type.Integer({ minimum: 1, maximum: 8760, default: 72, description: 'Local recordings older than this are crypto-shredded (a ring buffer; the oldest also go when a volume runs out of space).' }),
+            retentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 3, description: 'Local recordings older than this are crypto-shredded (a ring buffer; the oldest also go when a volume runs out of space).' }),
           },
           { default: {} },
         ),
@@ -311,6 +337,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   config.dataDir = path.resolve(baseDir, config.dataDir);
   config.keyring.kekFile = path.resolve(baseDir, config.keyring.kekFile);
   for (const v of config.video.volumes) v.path = path.resolve(baseDir, v.path);
+  if (config.controller.platformCaFile !== '') config.controller.platformCaFile = path.resolve(baseDir, config.controller.platformCaFile);
   if (config.backup.schedule.target !== '') config.backup.schedule.target = path.resolve(baseDir, config.backup.schedule.target);
   checkCrossFieldRules(config);
   return config;
@@ -333,6 +360,11 @@ function checkCrossFieldRules(config: Config): void {
   }
   if (config.camera.digestLegacyOverTls && !config.camera.digestAlgorithms.includes('MD5')) {
     problems.push('/camera/digestLegacyOverTls needs MD5 in /camera/digestAlgorithms (RFC 2069 Digest is MD5 only)');
+  }
+  const doorIds = config.controller.doors.map((d) => d.id);
+  if (new Set(doorIds).size !== doorIds.length) problems.push('/controller/doors ids must be unique');
+  for (const d of config.controller.doors) {
+    if (!/^tcp:[^:\s]+:\d{1,5}$|^tcp:\[[0-9a-fA-F:]+\]:\d{1,5}$|^\/dev\/[A-Za-z0-9/_.-]+$/.test(d.reader) || d.reader.includes('..')) problems.push(`/controller/doors ${d.id}: reader is tcp:HOST:PORT or a /dev/... serial path`);
   }
   const ids = config.video.volumes.map((v) => v.id);
   if (new Set(ids).size !== ids.length) problems.push('/video/volumes ids must be unique');

@@ -68,15 +68,26 @@ export interface TlsClientRequest {
   pinnedFingerprint256?: string;
   /** Host name to verify (and send as SNI unless it is an IP address). */
   servername?: string;
+  /**
+   * How the server is identified after the chain is validated: by its host name (default), or
+   * — for a certificate the admin confirmed on first use (TOFU, CAM-T-auth-2/3) — by the exact
+   * pin alone. The pin is a SHA-256 of the whole certificate, so it names one certificate and
+   * nothing else; the host name adds nothing to it, and a self-signed camera certificate often
+   * names an address the NVR does not use (NAT, DHCP, a name the camera does not know).
+   */
+  identity?: 'hostname' | 'pin';
 }
 
 /**
  * Client options with the profile applied. The certificate chain is always verified
  * (rejectUnauthorized is true, whatever the caller does with the result afterwards), then the
- * host name, then the pin if one is given: a pin adds to validation, it never replaces it.
+ * host name (or, with identity 'pin', nothing but the exact pin), then the pin if one is given:
+ * a pin adds to chain validation, it never replaces it.
  */
 export function tlsClientOptions(options: TlsClientRequest): ConnectionOptions {
   const pin = options.pinnedFingerprint256 === undefined ? undefined : normaliseFingerprint(options.pinnedFingerprint256);
+  if (options.identity === 'pin' && pin === undefined) throw new VigilError('VIGIL_CRYPTO_BAD_INPUT', 'identity by pin needs a pinned fingerprint');
+  const byHostname = options.identity !== 'pin';
   const result: ConnectionOptions = {
     minVersion: TLS_PROFILE.minVersion,
     maxVersion: TLS_PROFILE.maxVersion,
@@ -85,7 +96,7 @@ export function tlsClientOptions(options: TlsClientRequest): ConnectionOptions {
     sigalgs: TLS_SIGNATURE_ALGORITHMS,
     rejectUnauthorized: true,
     checkServerIdentity: (host: string, cert: PeerCertificate): Error | undefined => {
-      const mismatch = tls.checkServerIdentity(host, cert);
+      const mismatch = byHostname ? tls.checkServerIdentity(host, cert) : undefined;
       if (mismatch !== undefined) return mismatch;
       if (pin !== undefined && !fingerprintsEqual(pin, normaliseFingerprint(cert.fingerprint256))) {
         return new VigilError('VIGIL_TLS_CERT_INVALID', `the server certificate of ${host} does not match the pinned fingerprint`);

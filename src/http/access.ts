@@ -8,6 +8,9 @@ import type { Permission, ResourceScope } from '../identity/permissions.ts';
 import type { Principal } from '../identity/principal.ts';
 import { authorize, restrictedReason } from '../identity/principal.ts';
 
+/** Set by the web UI on its polls: they must not keep an idle session alive (NVR-5.4.3.1b, CAM-T-auth-5). */
+export const BACKGROUND_HEADER = 'x-vigil-background';
+
 export type RouteAccess =
   /** Anyone, also before setup: health and setup only. */
   | { kind: 'setup' }
@@ -83,7 +86,7 @@ export function installAccessGate(app: FastifyInstance, deps: { auth: Authentica
       throw new VigilError('VIGIL_SETUP_REQUIRED', 'setup required: create the first administrator with the setup token printed on the console (or `vigil setup`)');
     }
     if (declared.kind === 'setup' || declared.kind === 'public') return;
-    const ctx = { sourceIp: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 256) };
+    const ctx = { sourceIp: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 256), background: request.headers[BACKGROUND_HEADER] === '1' };
     const bearer = bearerToken(request);
     if (bearer !== undefined) {
       request.principal = await deps.auth.authenticateApiToken(bearer);

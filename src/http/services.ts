@@ -7,12 +7,15 @@ import type { AuditVerification } from '../audit/verify.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { IdentityService } from '../identity/identity-service.ts';
 import type { CameraService } from '../video/cameras/camera-service.ts';
+import type { OnvifEnrolment } from '../video/cameras/onvif-enrolment.ts';
 import type { AccessPlatform } from '../access/platform/platform.ts';
 import type { VideoStore } from '../video/storage/video-store.ts';
 import type { LiveHub } from '../video/live/live-hub.ts';
+import type { CameraHealth } from '../video/recorder/camera-recorder.ts';
 import type { OnvifService } from '../camera/onvif/onvif-service.ts';
 import type { SnapshotEndpoint } from '../camera/snapshot.ts';
 import type { DiscoveryService } from '../device/discovery/discovery-service.ts';
+import type { DeviceEnrolment } from '../device/enrolment.ts';
 import type { EvidenceRequest, PreparedEvidence } from '../video/export/evidence-export.ts';
 
 export interface ListeningService {
@@ -31,6 +34,8 @@ export interface AppServices {
   auditQuery: AuditQuery;
   alarms: AlarmService;
   cameras: CameraService;
+  /** Adding cameras by ONVIF with TLS trust on first use. */
+  onvifEnrolment: OnvifEnrolment;
   video: VideoStore;
   live: LiveHub;
   access: AccessPlatform;
@@ -45,8 +50,12 @@ export interface AppServices {
   tls: { current(): DeviceTls; install(certPem: string, keyPem: string): Promise<DeviceTls> };
   /** The declared services as actually bound (ports resolved). */
   listening(): ListeningService[];
+  /** Health of the cameras recording now, by id (empty until the recorder runs). */
+  recording(): ReadonlyMap<string, CameraHealth>;
   /** https://host:port as clients reach it: WebAuthn's expected origin. */
   origin(): string;
+  /** Edge device enrolment (POST /api/v1/devices/enrol) and where the device sync listener is. */
+  devices?: { enrolment: DeviceEnrolment; syncPort(): number | null };
   /** The camera role's ONVIF service and snapshot endpoint; their routes exist only when this is set (camera.enabled). */
   camera?: { onvif: OnvifService; snapshot: SnapshotEndpoint };
 }

@@ -89,7 +89,8 @@ export class SessionService {
       await repos.sessions.delete(idHash);
       throw new VigilError('VIGIL_AUTH_MFA_REQUIRED', 'log in again with your second factor');
     }
-    if (now - row.last_seen_at >= TOUCH_INTERVAL_MS) await repos.sessions.touch(idHash, now);
+    // A background poll is not activity: an open tab must not hold an idle session open.
+    if (ctx.background !== true && now - row.last_seen_at >= TOUCH_INTERVAL_MS) await repos.sessions.touch(idHash, now);
     return this.#principals.build(user, grants, methods.length > 0, { method: 'session', sessionIdHash: idHash, mfaPassed: row.mfa_passed === 1 });
   }
 

@@ -47,6 +47,19 @@ describeOnEachStore('identity sessions', (get) => {
     assert.equal((await get().store.db.selectFrom('sessions').selectAll().execute()).length, 0);
   });
 
+  test('NVR-5.4.3.1b: background polls of an open page are not activity: the idle timeout still ends the session', async () => {
+    const f = identityFixture(get().store);
+    await adminAndUser(f);
+    const session = await loginSession(f, 'alice', USER_PASSWORD);
+    const poll = { ...requestFrom(), background: true };
+    for (let i = 0; i < 3; i++) {
+      f.clock.advance(5 * MINUTE_MS);
+      await f.identity.authenticateSession(session.token, poll); // answered, but the idle clock runs on
+    }
+    f.clock.advance(1);
+    await assert.rejects(f.identity.authenticateSession(session.token, poll), vigil('VIGIL_AUTH_SESSION_EXPIRED'));
+  });
+
   test('NVR-5.4.3.1b: the absolute lifetime ends an active session', async () => {
     const f = identityFixture(get().store, { sessionAbsoluteHours: 1 });
     await adminAndUser(f);

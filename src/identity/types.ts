@@ -39,6 +39,8 @@ export interface RequestContext {
   sourceIp: string;
   userAgent: string;
   actor?: Principal;
+  /** The page asked on its own (a poll): not user activity, so the idle timeout keeps running. */
+  background?: boolean;
 }
 
 export type AuthMethod = 'session' | 'api-token';

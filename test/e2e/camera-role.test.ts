@@ -11,7 +11,6 @@ import { LOCAL_CAMERA_ID } from '../../src/camera/local-recording.ts';
 import { openRuntime } from '../../src/cli/runtime.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { isVigilError } from '../../src/core/errors.ts';
-import { playbackClip } from '../../src/video/playback.ts';
 import path from 'node:path';
 import { startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { ApiClient } from '../helpers/https-client.ts';
@@ -29,7 +28,7 @@ describe('software camera role (real process, real RTSPS)', () => {
     vigil = await startVigil({
       config: {
         security: { mfaRequiredRoles: [], authRateLimitPerMinute: 600 },
-        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'], digestLegacyOverTls: true, localRecording: { enabled: true, retentionHours: 1 } },
+        camera: { enabled: true, width: 320, height: 240, fps: 15, bitrateKbps: 600, gop: 15, rtspsPort: 0, digestAlgorithms: ['SHA-256', 'MD5'], digestLegacyOverTls: true, localRecording: { enabled: true, retentionDays: 1 } },
         video: { segmentSeconds: 10 },
       },
     });
@@ -107,7 +106,20 @@ describe('software camera role (real process, real RTSPS)', () => {
     const cam = await admin.post<{ id: string }>('/api/v1/cameras', { name: 'Self', url: rtspsUrl, username: NVR.username, password: NVR.password, tlsCaPem: vigil.caPem });
     assert.equal(cam.status, 201, cam.text);
     await new Promise((r) => setTimeout(r, 7000));
+    // Camera health while it records: the 15 fps stream at ~600 kbit/s, a recent frame.
+    type Health = { id: string; state: string; fps: number; bitrateKbps: number; lastFrameAt: string | null };
+    const health = (await admin.get<{ cameras: Health[] }>('/api/v1/cameras/health')).body.cameras.find((c) => c.id === cam.body.id);
+    assert.equal(health?.state, 'recording', JSON.stringify(health));
+    assert.ok((health?.fps ?? 0) >= 10 && (health?.fps ?? 0) <= 20, `fps ${health?.fps}`);
+    assert.ok((health?.bitrateKbps ?? 0) > 50, `bitrate ${health?.bitrateKbps}`);
+    assert.ok(Date.now() - Date.parse(health?.lastFrameAt ?? '') < 3000);
     assert.equal((await admin.request('PATCH', `/api/v1/cameras/${cam.body.id}`, { enabled: false })).status, 200);
+    let stopped: Health | undefined;
+    for (let i = 0; i < 50 && stopped?.state !== 'stopped'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      stopped = (await admin.get<{ cameras: Health[] }>('/api/v1/cameras/health')).body.cameras.find((c) => c.id === cam.body.id);
+    }
+    assert.equal(stopped?.state, 'stopped');
     const range = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
     let segments: Array<{ state: string; startedAt: string; endedAt: string | null }> = [];
     for (let i = 0; i < 50 && !(segments.length > 0 && segments.every((s) => s.state === 'complete')); i++) {
@@ -134,32 +146,41 @@ describe('software camera role (real process, real RTSPS)', () => {
     const web = await admin.anonymous().post<{ error: { code: string } }>('/api/v1/auth/login', { username: NVR.username, password: NVR.password });
     assert.equal(web.body.error.code, 'VIGIL_AUTH_LOCKED');
   });
-  test('CAM-5.1.1.2: the camera records itself locally, sealed: readable here with the device key, no plaintext on disk, refused under another key', async () => {
+  test('CAM-5.1.1.2: the camera records itself locally, listed as a camera: played back through the API, sealed on disk, refused under another key', async () => {
     const ffprobe = requireTool('ffprobe', 'ffmpeg');
-    assert.equal(await vigil.stop(), 0);
-    const config = loadConfig({ file: vigil.configFile, baseDir: vigil.dir });
-    const runtime = await openRuntime(config);
-    let clipFile = '';
-    try {
-      const rows = (await runtime.video.catalog.overlapping(LOCAL_CAMERA_ID, 0, Date.now(), 100)).filter((r) => r.state === 'complete');
-      assert.ok(rows.length >= 1, 'at least one closed local segment');
-      const first = rows[0];
-      assert.ok(first !== undefined);
-      const clip = await playbackClip(runtime.video, LOCAL_CAMERA_ID, first.started_at, Math.min(first.started_at + 60_000, first.ended_at ?? first.started_at + 1));
-      clipFile = path.join(vigil.dir, 'local.mp4');
-      writeFileSync(clipFile, Buffer.concat(clip.parts));
-      for (const file of readdirSync(path.join(vigil.dataDir, 'video', LOCAL_CAMERA_ID))) {
-        const bytes = readFileSync(path.join(vigil.dataDir, 'video', LOCAL_CAMERA_ID, file));
-        for (const marker of ['ftyp', 'mdat', 'avc1', 'moof']) assert.equal(bytes.indexOf(marker), -1, `${marker} in plaintext in ${file}`);
-      }
-    } finally {
-      await runtime.close();
+    const listed = (await admin.get<{ cameras: Array<{ id: string; source: string; name: string }> }>('/api/v1/cameras')).body.cameras.find((c) => c.id === LOCAL_CAMERA_ID);
+    assert.equal(listed?.source, 'local');
+    const health = (await admin.get<{ cameras: Array<{ id: string; state: string; fps: number }> }>('/api/v1/cameras/health')).body.cameras.find((c) => c.id === LOCAL_CAMERA_ID);
+    assert.equal(health?.state, 'recording', JSON.stringify(health));
+    const refused = await admin.request('PATCH', `/api/v1/cameras/${LOCAL_CAMERA_ID}`, { enabled: false });
+    assert.equal(refused.status, 409, 'set in the configuration, not through the camera list');
+    // Segments close every 10 s (video.segmentSeconds): wait for one, bounded.
+    const range = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
+    type Seg = { state: string; startedAt: string; endedAt: string | null };
+    let segments: Seg[] = [];
+    for (let i = 0; i < 150 && !segments.some((x) => x.state === 'complete'); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 200));
+      segments = (await admin.get<{ segments: Seg[] }>(`/api/v1/cameras/${LOCAL_CAMERA_ID}/recordings?${range}`)).body.segments;
     }
+    const done = segments.find((x) => x.state === 'complete');
+    assert.ok(done !== undefined, JSON.stringify(segments));
+    const clip = await admin.request('GET', `/api/v1/cameras/${LOCAL_CAMERA_ID}/playback?from=${done.startedAt}&to=${done.endedAt ?? ''}`);
+    assert.equal(clip.status, 200, clip.text.slice(0, 200));
+    const clipFile = path.join(vigil.dir, 'local.mp4');
+    writeFileSync(clipFile, clip.raw);
     const probe = await runTool(ffprobe, ['-v', 'error', '-show_streams', '-of', 'json', clipFile]);
     assert.equal(probe.code, 0, probe.stderr);
     const stream = (JSON.parse(probe.stdout) as { streams: Array<{ codec_name: string; width: number }> }).streams[0];
     assert.deepEqual([stream?.codec_name, stream?.width], ['h264', 320]);
+
+    assert.equal(await vigil.stop(), 0);
+    const dir = path.join(vigil.dataDir, 'video', LOCAL_CAMERA_ID);
+    for (const file of readdirSync(dir)) {
+      const bytes = readFileSync(path.join(dir, file));
+      for (const marker of ['ftyp', 'mdat', 'avc1', 'moof']) assert.equal(bytes.indexOf(marker), -1, `${marker} in plaintext in ${file}`);
+    }
     // The same disk with another machine's key: nothing opens.
+    const config = loadConfig({ file: vigil.configFile, baseDir: vigil.dir });
     renameSync(config.keyring.kekFile, `${config.keyring.kekFile}.moved`);
     await assert.rejects(openRuntime(config), (err: unknown) => isVigilError(err, 'VIGIL_KEYRING_UNAVAILABLE'));
   });

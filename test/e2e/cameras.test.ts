@@ -77,9 +77,19 @@ describe('cameras API (real process)', () => {
     assert.equal(patched.status, 200, patched.text);
     assert.equal((await admin.request('DELETE', `/api/v1/cameras/${yard.id}`)).status, 200);
     assert.equal((await admin.get(`/api/v1/cameras/${yard.id}`)).status, 404);
-    const events = await admin.get<{ events: Array<{ action: string; target: string; details: Record<string, unknown> }> }>('/api/v1/audit/events?category=video&limit=100');
-    const actions = events.body.events.map((e) => `${e.action} ${e.target}`);
-    for (const expected of [`camera.create camera:${lobby.id}`, `camera.update camera:${lobby.id}`, `camera.delete camera:${yard.id}`]) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`);
+    const wanted = [`camera.create camera:${lobby.id}`, `camera.update camera:${lobby.id}`, `camera.delete camera:${yard.id}`];
+    // The audit log is written asynchronously: read until every expected event is there (bounded).
+    let events = await admin.get<{ events: Array<{ action: string; target: string; details: Record<string, unknown> }> }>('/api/v1/audit/events?category=video&limit=100');
+    let actions: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i > 0) {
+        await new Promise((r) => setTimeout(r, 100));
+        events = await admin.get('/api/v1/audit/events?category=video&limit=100');
+      }
+      actions = events.body.events.map((e) => `${e.action} ${e.target}`);
+      if (wanted.every((w) => actions.includes(w))) break;
+    }
+    for (const expected of wanted) assert.ok(actions.includes(expected), `${expected} in ${actions.join(', ')}`);
     assert.doesNotMatch(JSON.stringify(events.body), /Rotated-Secret|Cam-Secret/);
   });
 });

@@ -34,6 +34,7 @@ describe('route declarations are enforced at start-up', () => {
       ...appServicesOf(runtime),
       tls: { current: () => tls, install: async () => tls },
       listening: () => [],
+      recording: () => new Map(),
       origin: () => 'https://localhost',
     };
   });

@@ -111,7 +111,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
     const banner = page.getByTestId('own-login-notice');
     assert.match(await banner.innerText(), /Sign-in from a new address\. This session was opened from 127\.0\.0\.1/);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
     await shot('01-new-address-banner');
     await banner.getByRole('button', { name: 'Dismiss' }).click();
     await banner.waitFor({ state: 'detached' });
@@ -166,10 +166,12 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
     await page.getByLabel('New password', { exact: true }).fill(OPERATOR.own);
     await page.getByLabel('Repeat new password').fill(OPERATOR.own);
     await page.getByRole('button', { name: 'Change password' }).click();
-    // Only camera.* on one camera: no alarms (global only), so the first page is Cameras.
-    await page.getByRole('heading', { name: 'Cameras' }).waitFor();
+    // Only camera.* on one camera: no alarms (global only), so the first page is the live wall.
+    await page.getByRole('heading', { name: 'Live' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Cameras', 'Verify evidence']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Live', 'Cameras', 'Verify evidence']);
+    await nav.getByRole('link', { name: 'Cameras' }).click();
+    await page.getByRole('heading', { name: 'Cameras' }).waitFor();
     await page.getByRole('cell', { name: 'Gate', exact: true }).waitFor();
     assert.equal(await page.getByRole('cell', { name: 'Lobby', exact: true }).count(), 0);
     // The operator's first sign-in from this address: the banner survives the forced change.

@@ -65,13 +65,13 @@ async function websocketHandshake(vigil: VigilProcess, path: string, headers: Re
   });
 }
 
-type VideoState = { currentTime: number; readyState: number };
+type VideoState = { currentTime: number; readyState: number; playbackRate: number };
 /** Polls a <video> (CDP function calls: the page's CSP forbids string evaluation) until `ok`. */
 async function videoReaches(video: Locator, ok: (v: VideoState) => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last: VideoState = { currentTime: 0, readyState: 0 };
+  let last: VideoState = { currentTime: 0, readyState: 0, playbackRate: 1 };
   while (Date.now() < deadline) {
-    last = await video.evaluate((el) => ({ currentTime: (el as unknown as VideoState).currentTime, readyState: (el as unknown as VideoState).readyState }));
+    last = await video.evaluate((el) => ({ currentTime: (el as unknown as VideoState).currentTime, readyState: (el as unknown as VideoState).readyState, playbackRate: (el as unknown as VideoState).playbackRate }));
     if (ok(last)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -222,7 +222,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Audit log' }).waitFor();
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
     // A reload keeps the session: a fresh CSRF token comes from /api/v1/auth/csrf.
     await page.reload();
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
@@ -294,6 +294,16 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await videoReaches(page.locator('video[aria-label="Live video of Loading dock"]'), (v) => v.currentTime > 1);
     assert.match(await page.getByTestId('live-status').innerText(), /^Live · \d+ fragments$/);
     await shot('05a-live');
+    // The live wall: the camera's tile plays too; a tile opens the full view.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Live' }).click();
+    await page.getByRole('button', { name: '9', exact: true }).click();
+    assert.equal(await page.getByRole('button', { name: '9', exact: true }).getAttribute('aria-pressed'), 'true');
+    await videoReaches(page.locator('video[aria-label="Live tile of Loading dock"]'), (v) => v.currentTime > 1);
+    await shot('05b-live-wall');
+    await page.getByRole('button', { name: 'Open Loading dock' }).click();
+    await page.getByRole('heading', { name: 'Live: Loading dock' }).waitFor();
+    await page.getByRole('button', { name: 'Back to the live wall' }).click();
+    await page.getByTestId('live-grid').waitFor();
     // The handshake is refused without a session, from another origin, and for an unknown camera.
     const livePath = `/api/v1/cameras/${cam.body.id}/live`;
     const session = `__Host-vigil_session=${admin.cookies.get('__Host-vigil_session') ?? ''}`;
@@ -305,7 +315,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     const own = await websocketHandshake(vigil, livePath, { origin: vigil.baseUrl, cookie: session });
     assert.equal(own.status, 101);
     assert.match(own.first ?? '', /^\{"type":"start","codec":"avc1\.[0-9a-f]{6}"\}$/);
-    await page.getByRole('button', { name: 'Back to cameras' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cameras' }).click();
     await feeding;
     assert.equal((await admin.request('PATCH', `/api/v1/cameras/${cam.body.id}`, { enabled: false })).status, 200);
     const everything = 'from=2020-01-01T00:00:00Z&to=2040-01-01T00:00:00Z';
@@ -323,12 +333,23 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await page.getByRole('button', { name: 'Play back Loading dock' }).click();
     await page.getByRole('heading', { name: 'Playback: Loading dock' }).waitFor();
     await page.getByRole('button', { name: 'Find and play' }).click();
-    await page.getByText(/recording segment\(s\)/).or(page.getByRole('alert')).or(page.getByText('No recordings in this range.')).waitFor();
-    await shot('06-playback');
-    assert.equal(await page.getByText(/recording segment\(s\)/).count(), 1, await page.locator('main').innerText());
+    await page.getByTestId('playing-range').or(page.getByText('No recordings in this range.')).or(page.locator('.error')).first().waitFor();
+    assert.equal(await page.getByTestId('playing-range').count(), 1, await page.locator('main').innerText());
     // The browser plays the recording: its <video> advances.
     await videoReaches(page.locator('video.player'), (v) => v.currentTime > 0.5);
     await shot('06-playback');
+    // The timeline: a click in the middle of the recorded span seeks there; playback at 2× advances.
+    const firstRange = await page.getByTestId('playing-range').innerText();
+    const bar = await page.getByTestId('timeline').locator('.recorded').first().boundingBox();
+    assert.ok(bar !== null, 'the recording is drawn on the timeline');
+    await page.mouse.click(bar.x + bar.width * 0.6, bar.y + bar.height / 2);
+    await page.waitForFunction((before) => {
+      const now = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="playing-range"]')?.textContent;
+      return now !== undefined && now !== null && now !== before;
+    }, firstRange);
+    await page.getByLabel('Playback speed').selectOption('2');
+    await videoReaches(page.locator('video.player'), (v) => v.currentTime > 0.5 && v.playbackRate === 2);
+    await shot('06e-timeline-seek');
 
     // NVR-5.2.7.1a: export a signed evidence bundle in the browser; `vigil verify` accepts it.
     await page.getByLabel('Reason (recorded in the audit log and the bundle)').fill('Delivery dispute, dock 3');
@@ -417,7 +438,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     assert.equal(await page.getByRole('alert').count(), 0, await page.locator('body').innerText());
     // The navigation follows the permissions the server derives from the roles table.
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Cameras', 'Verify evidence', 'Storage', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Storage', 'System info']);
     await shot('11-viewer-alarms');
     await page.evaluate('window.location.hash = "#/audit"');
     await page.getByText('Your role may not open the Audit log page.').waitFor();

@@ -129,3 +129,78 @@ export async function runVigil(args: string[], options: { input?: string; env?: 
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/** A long-running `vigil <subcommand>` (controller, reader…) whose console lines a test waits on. */
+export interface VigilRole {
+  child: ChildProcess;
+  output: string[];
+  /** Resolves with the first line (from `from` on) matching `pattern`; rejects after timeoutMs. */
+  waitForLine(pattern: RegExp, options?: { timeoutMs?: number; from?: number }): Promise<{ line: string; index: number; at: number }>;
+  /** Writes one line to the process's standard input. */
+  send(line: string): void;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startVigilRole(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): VigilRole {
+  const child = spawn(VIGIL_BIN, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const times: number[] = [];
+  const waiters = new Set<() => void>();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+    for (const w of waiters) w();
+    resolve(code);
+  }));
+  const onLine = (line: string): void => {
+    output.push(line);
+    times.push(performance.now());
+    if (output.length > 20_000) throw new Error('a role printed more than 20000 lines');
+    for (const w of waiters) w();
+  };
+  if (child.stdout === null || child.stderr === null || child.stdin === null) throw new Error('no stdio');
+  createInterface({ input: child.stdout }).on('line', onLine);
+  createInterface({ input: child.stderr }).on('line', onLine);
+  const stdin = child.stdin;
+  stdin.on('error', () => undefined);
+  return {
+    child,
+    output,
+    waitForLine: (pattern, o = {}) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          for (let i = o.from ?? 0; i < output.length; i++) {
+            const line = output[i];
+            if (line !== undefined && pattern.test(line)) {
+              done();
+              resolve({ line, index: i, at: times[i] ?? 0 });
+              return;
+            }
+          }
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            reject(new Error(`vigil ${args[0] ?? ''} exited before printing ${String(pattern)}:\n${output.join('\n')}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`vigil ${args[0] ?? ''}: no line matching ${String(pattern)} within ${o.timeoutMs ?? 20_000} ms:\n${output.slice(-60).join('\n')}`));
+        }, o.timeoutMs ?? 20_000);
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      }),
+    send: (line) => {
+      stdin.write(`${line}\n`);
+    },
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -20,7 +20,7 @@ export function LoginNotices({ own, onDismissOwn }: { own: LoginNotice | null; o
     const tick = async (): Promise<void> => {
       try {
         const after = cursor.current === undefined ? '' : `?after=${cursor.current}`;
-        const r = await api<{ latest: number; notices: OtherLogin[] }>('GET', `/api/v1/auth/login-notices${after}`, undefined, { quiet: true });
+        const r = await api<{ latest: number; notices: OtherLogin[] }>('GET', `/api/v1/auth/login-notices${after}`, undefined, { quiet: true, background: true });
         if (!live) return;
         cursor.current = r.latest;
         if (r.notices.length > 0) setOthers((shown) => [...r.notices.slice().reverse(), ...shown].slice(0, MAX_SHOWN));

@@ -73,8 +73,10 @@ function errorOf(status: number, body: unknown): ApiError {
 }
 
 /** A JSON request. The response shape is the server's validated response schema. */
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: object, options: { quiet?: boolean } = {}): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: object, options: { quiet?: boolean; background?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
+  // A poll is not user activity: the server's idle timeout keeps running (src/http/access.ts).
+  if (options.background === true) headers['x-vigil-background'] = '1';
   if (method !== 'GET') {
     if (method !== 'DELETE' || body !== undefined) headers['content-type'] = 'application/json';
     if (csrfToken !== null) headers['x-csrf-token'] = csrfToken;

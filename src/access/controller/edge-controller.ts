@@ -21,6 +21,10 @@ export interface EdgeControllerOptions {
   storageKey: Buffer;
   clock: Clock;
   doors: Record<string, DoorPolicy>;
+  /** A journaled log (a controller process); default: in memory. */
+  log?: EdgeEventLog;
+  /** Called after a set is applied or the platform confirmed it current: keep it on disk. */
+  onSetChange?: (change: { applied?: SignedCredentialSet; full: boolean; syncedAt: number }) => void;
 }
 
 export type ControllerDecision =
@@ -36,7 +40,22 @@ export class EdgeController {
 
   constructor(o: EdgeControllerOptions) {
     this.#o = o;
-    this.log = new EdgeEventLog(o.storageKey, 100_000);
+    this.log = o.log ?? new EdgeEventLog(o.storageKey, 100_000);
+  }
+
+  /**
+   * After a restart: the sets kept on disk (a full set, then its deltas, in order) and when the
+   * platform last confirmed them, so the offline bound counts from the real last sync, not the
+   * restart (ACS-5.4.2.3). Any set that does not verify stops the restore: fail secure.
+   */
+  restore(sets: readonly SignedCredentialSet[], lastSyncAt: number): void {
+    for (const set of sets) this.#applyVerified(set);
+    if (this.#version > 0) this.#lastSyncAt = lastSyncAt;
+  }
+
+  /** Time of the last sync with the platform, or null. */
+  get lastSyncAt(): number | null {
+    return this.#lastSyncAt;
   }
 
   get version(): number {
@@ -49,6 +68,13 @@ export class EdgeController {
 
   /** Applies a full set or a delta on the version held; anything else is refused unchanged. */
   apply(set: SignedCredentialSet): { version: number; upserts: number; removals: number } {
+    const result = this.#applyVerified(set);
+    this.#lastSyncAt = this.#o.clock.now();
+    this.#o.onSetChange?.({ applied: set, full: result.full, syncedAt: this.#lastSyncAt });
+    return { version: result.version, upserts: result.upserts, removals: result.removals };
+  }
+
+  #applyVerified(set: SignedCredentialSet): { version: number; upserts: number; removals: number; full: boolean } {
     const p = openCredentialSet(set, this.#o.platformKeyPem, this.#o.controllerId);
     if (p.version <= this.#version) throw new VigilError('VIGIL_CREDENTIAL_SET_INVALID', `version ${p.version} is not newer than ${this.#version} (replay or rollback)`);
     if (p.baseVersion !== null && p.baseVersion !== this.#version) {
@@ -58,13 +84,14 @@ export class EdgeController {
     for (const key of p.removals) this.#index.remove(key);
     for (const e of p.upserts) this.#index.upsert(e);
     this.#version = p.version;
-    this.#lastSyncAt = this.#o.clock.now();
-    return { version: p.version, upserts: p.upserts.length, removals: p.removals.length };
+    return { version: p.version, upserts: p.upserts.length, removals: p.removals.length, full: p.baseVersion === null };
   }
 
   /** The platform is reachable and has nothing newer: the set is current as of now. */
   markSynced(): void {
-    if (this.#version > 0) this.#lastSyncAt = this.#o.clock.now();
+    if (this.#version === 0) return;
+    this.#lastSyncAt = this.#o.clock.now();
+    this.#o.onSetChange?.({ full: false, syncedAt: this.#lastSyncAt });
   }
 
   decide(credentialKey: string, doorId: string): ControllerDecision {

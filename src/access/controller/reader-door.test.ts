@@ -63,12 +63,16 @@ test('ACS-5.1.1.5: a card read reaches the controller over the secure channel an
   const r = await rig(KEY);
   try {
     await waitFor(() => r.pd.pd !== undefined && r.alarms.cleared.some((c) => c.dedupeKey === 'reader.offline|5'), 'secure channel up');
+    // ACS-5.4.1.2: the first thing the door gets once its reader answers is "locked".
+    await waitFor(() => r.commands.some((c) => c.kind === 'OUT'), 'lock set locked');
+    assert.deepEqual(r.commands.find((c) => c.kind === 'OUT'), { kind: 'OUT', outputs: [{ output: 0, controlCode: 1, timer: 0 }] });
+    const release = (c: (typeof r.commands)[number]): boolean => c.kind === 'OUT' && c.outputs[0]?.controlCode === 5;
     const alice = encodeWiegand({ format: 'H10301', facilityCode: 90, cardNumber: 324 });
     const t0 = performance.now();
     assert.ok(r.pd.pd.queueCardRead({ reader: 0, format: 1, bitCount: alice.bitCount, data: alice.data }));
-    await waitFor(() => r.commands.some((c) => c.kind === 'OUT'), 'door output released');
+    await waitFor(() => r.commands.some(release), 'door output released');
     const unlockMs = performance.now() - t0;
-    const out = r.commands.find((c) => c.kind === 'OUT');
+    const out = r.commands.find(release);
     assert.deepEqual(out, { kind: 'OUT', outputs: [{ output: 0, controlCode: 5, timer: 50 }] });
     // Polls every 20 ms here; the figure to watch is in the closing note, not a timed assertion.
     t.diagnostic(`card read to door output over OSDP SC on loopback: ${unlockMs.toFixed(1)} ms`);

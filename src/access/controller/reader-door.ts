@@ -64,6 +64,10 @@ export class ReaderDoors {
       return;
     }
     if (event.kind === 'online') {
+      // ACS-5.4.1.2: whatever the output did before (power loss, a pulse cut short), the lock
+      // is set locked as soon as the reader answers over the secure channel.
+      const door = this.#byAddress.get(event.address);
+      if (door !== undefined) this.#send(door.address, { kind: 'OUT', outputs: [{ output: door.output, controlCode: 1, timer: 0 }] });
       this.#alarms.clear(`reader.offline|${event.address}`, 'the reader answers again over the secure channel');
       return;
     }

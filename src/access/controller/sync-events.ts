@@ -75,8 +75,11 @@ export class ControllerEventIngest {
   readonly #audit: AuditSink;
   readonly #alarms: AlarmSink;
   readonly #clock: Clock;
+  readonly #onStored: ((deviceId: string, events: readonly EdgeEvent[]) => Promise<void>) | undefined;
 
-  constructor(o: { repository: DeviceEventRepository; audit: AuditSink; alarms: AlarmSink; clock: Clock }) {
+  /** `onStored`: the platform's access event log gets each stored edge decision (ACS-5.6.1.1). */
+  constructor(o: { repository: DeviceEventRepository; audit: AuditSink; alarms: AlarmSink; clock: Clock; onStored?: (deviceId: string, events: readonly EdgeEvent[]) => Promise<void> }) {
+    this.#onStored = o.onStored;
     this.#repository = o.repository;
     this.#audit = o.audit;
     this.#alarms = o.alarms;
@@ -105,6 +108,7 @@ export class ControllerEventIngest {
     if (!(await this.#repository.append(deviceId, stored, batch.head, rows, now))) {
       throw new VigilError('VIGIL_DEVICE_EVENTS_REJECTED', 'the event chain moved while storing; resend');
     }
+    await this.#onStored?.(deviceId, batch.fresh.map((f) => f.event));
     if (batch.restarted || batch.lost > 0) {
       const why = batch.restarted ? 'its event log restarted (power loss or reset)' : `${batch.lost} events were dropped at the edge`;
       this.#audit.record({ category: 'device', action: 'device.events.gap', actor: target, source, target, outcome: 'failure', details: { restarted: batch.restarted, lost: batch.lost, epoch: batch.head.epoch } });

@@ -12,7 +12,8 @@ import type { SecretSealer } from '../../identity/types.ts';
 import { canonicalUsername } from '../../identity/username.ts';
 import type { Database } from '../../store/schema.ts';
 import { WSSE_PASSWORD_DIGEST, WSSE_PASSWORD_TEXT, type RawUsernameToken } from './soap.ts';
-import { NonceReplayCache, decodeNonce, digestMatches, freshness, parseCreated, passwordDigest } from './username-token.ts';
+import { passwordDigest } from '../../onvif/wss-username-token.ts';
+import { NonceReplayCache, decodeNonce, digestMatches, freshness, parseCreated } from './username-token.ts';
 
 const PURPOSE = 'camera.onvif-password';
 /** Tokens remembered at once (one per authenticated request in the last 5 minutes). */

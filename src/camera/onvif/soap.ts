@@ -1,17 +1,13 @@
 // SOAP 1.2 for the ONVIF endpoints (ONVIF Core §5.1, §5.11; SOAP 1.2 Part 1 §5.4): pure
 // parse(text) → request and serialize(value) → text, no I/O.
 //
-// Hardening before the parser ever runs: a hard size bound, and no DOCTYPE, entity declaration,
-// or other markup declaration at all (`<!` other than a comment or CDATA), no processing
-// instruction but the XML declaration. So no entity can be declared, expanded or fetched (XXE,
-// "billion laughs"); fast-xml-parser then only decodes the five predefined entities, and its
-// nesting bound (maxNestedTags) caps the depth. Names are matched by local name (namespace
-// prefixes removed): the endpoint path already tells the device from the media service.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+// The hardening (size bound, no DOCTYPE/entities/PIs, depth bound) is the shared one of
+// src/onvif/xml.ts; here a refusal becomes a sender fault.
+import { XmlRefused, attribute, child as xmlChild, isRecord, parseXml, screenXml as screen, text, xmlEscape, type XmlNode } from '../../onvif/xml.ts';
+import { WSSE_PASSWORD_TEXT } from '../../onvif/wss-username-token.ts';
 
-/** Largest request accepted: ONVIF Profile S requests are a few kilobytes. */
-export const SOAP_MAX_BYTES = 64 * 1024;
-const MAX_DEPTH = 32;
+export { SOAP_MAX_BYTES, xmlEscape, type XmlNode } from '../../onvif/xml.ts';
+export { WSSE_PASSWORD_DIGEST, WSSE_PASSWORD_TEXT } from '../../onvif/wss-username-token.ts';
 
 export const NS = {
   env: 'http://www.w3.org/2003/05/soap-envelope',
@@ -21,8 +17,6 @@ export const NS = {
   tt: 'http://www.onvif.org/ver10/schema',
 } as const;
 
-export const WSSE_PASSWORD_DIGEST = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest';
-export const WSSE_PASSWORD_TEXT = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText';
 
 /** A SOAP fault (SOAP 1.2 §5.4.6) with an ONVIF subcode (ONVIF Core §5.11.2). */
 export class SoapFault extends Error {
@@ -63,56 +57,23 @@ export interface SoapRequest {
   token: RawUsernameToken | undefined;
 }
 
-export type XmlNode = string | { readonly [name: string]: XmlNode | readonly XmlNode[] };
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: true,
-  htmlEntities: false,
-  trimValues: true,
-  maxNestedTags: MAX_DEPTH,
-});
-
-/** Refuses what must never reach the parser: oversize, DOCTYPE/ENTITY and other declarations, stray PIs. */
-export function screenXml(text: string): void {
-  if (Buffer.byteLength(text, 'utf8') > SOAP_MAX_BYTES) throw malformed(`request larger than ${SOAP_MAX_BYTES} bytes`);
-  if (/<!(?!--|\[CDATA\[)/.test(text)) throw malformed('DOCTYPE and entity declarations are not accepted');
-  const pi = /<\?/g;
-  for (let m = pi.exec(text); m !== null; m = pi.exec(text)) {
-    const declaration = m.index === text.search(/\S/) && /^<\?xml\s/.test(text.slice(m.index, m.index + 6));
-    if (!declaration) throw malformed('processing instructions are not accepted');
+/** Refuses what must never reach the parser (see src/onvif/xml.ts), as a sender fault. */
+export function screenXml(raw: string): void {
+  try {
+    screen(raw);
+  } catch (err) {
+    throw err instanceof XmlRefused ? malformed(err.message) : err;
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The one child of `node` named `name`; a repeated element is malformed. */
+/** The one child named `name`; a repeated element is malformed. */
 function child(node: unknown, name: string): unknown {
-  if (!isRecord(node)) return undefined;
-  const value = node[name];
-  if (Array.isArray(value)) throw malformed(`element ${name} repeated`);
-  return value;
-}
-
-/** Text content of an element (plain or with attributes). */
-function text(node: unknown): string | undefined {
-  if (typeof node === 'string') return node;
-  if (isRecord(node)) {
-    const t = node['#text'];
-    return typeof t === 'string' ? t : t === undefined ? '' : undefined;
+  try {
+    return xmlChild(node, name);
+  } catch (err) {
+    throw err instanceof XmlRefused ? malformed(err.message) : err;
   }
-  return undefined;
-}
-
-function attribute(node: unknown, name: string): string | undefined {
-  if (!isRecord(node)) return undefined;
-  const v = node[`@_${name}`];
-  return typeof v === 'string' ? v : undefined;
 }
 
 function usernameToken(header: unknown): RawUsernameToken | undefined {
@@ -137,17 +98,14 @@ function usernameToken(header: unknown): RawUsernameToken | undefined {
 }
 
 /**
- * The one hardened way to turn untrusted XML into a tree (also WS-Discovery over UDP): screened,
- * validated, parsed with local names; every defect is a SoapFault, never a parser exception.
+ * The one hardened way to turn untrusted XML into a tree here (also WS-Discovery over UDP):
+ * src/onvif/xml.ts screens and parses; every defect becomes a sender fault.
  */
 export function parseScreenedXml(raw: string): unknown {
-  screenXml(raw);
-  const valid = XMLValidator.validate(raw);
-  if (valid !== true) throw malformed('request is not well-formed XML');
   try {
-    return parser.parse(raw);
-  } catch {
-    throw malformed('request is not well-formed XML');
+    return parseXml(raw);
+  } catch (err) {
+    throw err instanceof XmlRefused ? malformed(/larger|DOCTYPE|processing/.test(err.message) ? err.message.replace('message', 'request') : 'request is not well-formed XML') : err;
   }
 }
 
@@ -174,11 +132,6 @@ export function operationChild(node: XmlNode | undefined, name: string): XmlNode
 /** Text of a named child element of an operation, e.g. ProfileToken. */
 export function operationText(body: XmlNode | undefined, name: string): string | undefined {
   return text(child(body, name));
-}
-
-/** Escapes character data and attribute values (XML 1.0 §2.4, §3.3.3). */
-export function xmlEscape(value: string | number | boolean): string {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export function soapEnvelope(bodyXml: string): string {

@@ -7,19 +7,16 @@
 // the clock check refuses the token anyway). Under a flood that fills it, the oldest entry is
 // dropped and its Created becomes a floor: tokens created at or before the floor are refused,
 // so eviction can never reopen a replay window (it fails closed, like the RTSP nonce map).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../core/clock.ts';
+
+export { passwordDigest } from '../../onvif/wss-username-token.ts';
 
 export const CREATED_WINDOW_MS = 5 * 60_000;
 const NONCE_MIN_BYTES = 16;
 const NONCE_MAX_BYTES = 64;
 /** xsd:dateTime as WSS writes it (UTC 'Z' or an offset; fractions optional). */
 const CREATED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Base64(SHA-1(nonce + created + password)) (WSS UsernameToken Profile 1.0 §3.1). */
-export function passwordDigest(nonce: Buffer, created: string, password: string): string {
-  return createHash('sha1').update(nonce).update(created, 'utf8').update(password, 'utf8').digest('base64');
-}
 
 /** Constant-time comparison of the digest sent with the expected one. */
 export function digestMatches(sent: string, expected: string): boolean {

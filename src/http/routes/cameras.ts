@@ -19,7 +19,7 @@ const Window = Type.Object(
   { days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7 }), from: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }), to: Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' }) },
   { additionalProperties: false },
 );
-const Mode = Type.Union(RECORDING_MODES.map((m) => Type.Literal(m)));
+export const Mode = Type.Union(RECORDING_MODES.map((m) => Type.Literal(m)));
 const Fingerprint = Type.Union([Type.String({ pattern: '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' }), Type.Null()]);
 const CameraFields = {
   name: Type.String({ minLength: 1, maxLength: 64 }),
@@ -49,9 +49,11 @@ const NewCamera = Type.Object(
   { additionalProperties: false },
 );
 const CameraPatch = Type.Partial(NewCamera, { additionalProperties: false, minProperties: 1 });
-const Camera = Type.Object({
+export const Camera = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  /** rtsp: recorded from its URL; local: this device's own encoder (camera role, set in the configuration). */
+  source: Type.Union([Type.Literal('rtsp'), Type.Literal('local')]),
   url: Type.String(),
   hasCredentials: Type.Boolean(),
   tlsFingerprint256: Fingerprint,
@@ -86,6 +88,14 @@ const Segment = Type.Object({
   volumes: Type.Array(Type.String()),
 });
 const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+const CameraHealthView = Type.Object({
+  id: Type.String(),
+  /** stopped: not recording now (disabled, or outside its schedule). */
+  state: Type.Union([Type.Literal('recording'), Type.Literal('connecting'), Type.Literal('signal-lost'), Type.Literal('stopped')]),
+  fps: Type.Number(),
+  bitrateKbps: Type.Integer(),
+  lastFrameAt: Type.Union([Type.String(), Type.Null()]),
+});
 
 export function cameraScope(request: FastifyRequest): { kind: 'camera'; id: string } {
   return { kind: 'camera', id: (request.params as { id: string }).id };
@@ -98,6 +108,23 @@ export async function cameraRoutes(app: FastifyInstance, { services }: RouteDeps
     config: { access: access.permission('camera.view') },
     schema: { response: { 200: Type.Object({ cameras: Type.Array(Camera) }), ...Errors } },
   }, async (request) => ({ cameras: await cameras.list(scopedIds(principalOf(request).grants, 'camera.view', 'camera')) }));
+
+  // Camera health for operators (issue #8): state, frame and bit rates of the last seconds, last frame.
+  app.get('/api/v1/cameras/health', {
+    config: { access: access.permission('camera.view') },
+    schema: { response: { 200: Type.Object({ cameras: Type.Array(CameraHealthView) }), ...Errors } },
+  }, async (request) => {
+    const running = services.recording();
+    const visible = await cameras.list(scopedIds(principalOf(request).grants, 'camera.view', 'camera'));
+    return {
+      cameras: visible.map((c) => {
+        const h = running.get(c.id);
+        return h === undefined
+          ? { id: c.id, state: 'stopped' as const, fps: 0, bitrateKbps: 0, lastFrameAt: null }
+          : { id: c.id, ...h, lastFrameAt: h.lastFrameAt === null ? null : new Date(h.lastFrameAt).toISOString() };
+      }),
+    };
+  });
 
   app.post<{ Body: Static<typeof NewCamera> }>('/api/v1/cameras', {
     config: { access: access.permission('camera.manage') },

@@ -41,6 +41,8 @@ export interface CameraInput {
 export interface CameraView {
   id: string;
   name: string;
+  /** rtsp: recorded from its URL by the recorder service; local: this device's own encoder (camera role). */
+  source: 'rtsp' | 'local';
   url: string;
   /** Only whether credentials are set: they are never returned. */
   hasCredentials: boolean;
@@ -91,6 +93,7 @@ function view(row: CameraRow): CameraView {
   return {
     id: row.id,
     name: row.name,
+    source: 'rtsp',
     url: row.url,
     hasCredentials: row.sealed_credentials !== null,
     tlsFingerprint256: row.tls_fingerprint256,
@@ -110,6 +113,8 @@ export class CameraService {
   readonly #audit: AuditSink;
   readonly #clock: Clock;
   readonly #listeners: Array<(change: CameraChange) => void> = [];
+  /** The camera role's local recording, listed beside the stored cameras, managed by configuration. */
+  #local: CameraView | undefined;
 
   constructor(o: { store: Store; keyring: Keyring; audit: AuditSink; clock: Clock }) {
     this.#repo = new CameraRepository(o.store.db);
@@ -122,12 +127,19 @@ export class CameraService {
     this.#listeners.push(listener);
   }
 
+  /** Lists (and lets the API read, play back, export and watch) the device's own local recording. */
+  setLocal(camera: CameraView | undefined): void {
+    this.#local = camera;
+  }
+
   async list(visible: 'all' | ReadonlySet<string> = 'all'): Promise<CameraView[]> {
-    const rows = await this.#repo.list(MAX_CAMERAS);
-    return rows.filter((r) => visible === 'all' || visible.has(r.id)).map(view);
+    const rows = (await this.#repo.list(MAX_CAMERAS)).map(view);
+    if (this.#local !== undefined) rows.push(this.#local);
+    return rows.filter((c) => visible === 'all' || visible.has(c.id));
   }
 
   async get(id: string): Promise<CameraView> {
+    if (id === this.#local?.id) return this.#local;
     return view(await this.#row(id));
   }
 
@@ -157,6 +169,7 @@ export class CameraService {
   }
 
   async update(id: string, patch: Partial<CameraInput>, ctx: RequestContext): Promise<CameraView> {
+    this.#notLocal(id);
     const current = await this.#row(id);
     const merged: CameraInput = { ...view(current), ...patch };
     this.#check(merged);
@@ -178,6 +191,7 @@ export class CameraService {
   }
 
   async delete(id: string, ctx: RequestContext): Promise<void> {
+    this.#notLocal(id);
     if (!(await this.#repo.delete(id))) throw new VigilError('VIGIL_NOT_FOUND', `no camera ${id}`);
     this.#record(ctx, 'camera.delete', id, {});
     for (const l of this.#listeners) l({ kind: 'deleted', id });
@@ -218,6 +232,10 @@ export class CameraService {
   async #sealCredentials(id: string, input: Partial<CameraInput>): Promise<Buffer | null> {
     if (input.username === undefined || input.password === undefined || input.password === '') return null;
     return this.#keyring.seal(CAMERA_CREDENTIALS_PURPOSE, JSON.stringify({ username: input.username, password: input.password }), id);
+  }
+
+  #notLocal(id: string): void {
+    if (id === this.#local?.id) throw new VigilError('VIGIL_CONFLICT', 'the local recording is set in the configuration (camera.localRecording), not through the camera list');
   }
 
   async #row(id: string): Promise<CameraRow> {

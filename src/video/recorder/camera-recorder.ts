@@ -2,6 +2,11 @@
 // units → fMP4 fragments (one per GOP) → sealed segment files of `segmentSeconds`. No decoding,
 // no ffmpeg in the path. A stream that delivers no frame for `signalLossSeconds` raises the
 // signal-loss alarm and an audit event; the first frame after it clears both (NVR-5.1.2.1a).
+// A camera whose RTSPS certificate is refused (another device behind the address, an expired or
+// replaced certificate) is never streamed from: the recorder keeps refusing on every retry and
+// raises one distinct critical alarm naming the camera and the expected and seen fingerprints
+// (CAM-T-auth-2/3); only an admin's re-pinning (audited) or the old certificate coming back
+// clears it.
 import type { AlarmSink } from '../../alarms/types.ts';
 import type { AuditSink } from '../../audit/types.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -16,6 +21,7 @@ import type { VigilError } from '../../core/errors.ts';
 import type { SegmentWriter } from '../storage/segment-writer.ts';
 import type { VideoStore } from '../storage/video-store.ts';
 import { avcCodecString, type LiveHub } from '../live/live-hub.ts';
+import { RateMeter } from './rate-meter.ts';
 
 export interface CameraSource {
   id: string;
@@ -94,6 +100,14 @@ export interface RecorderStats {
   lastFrameAt: number | null;
 }
 
+/** What an operator sees of a recording camera (issue #8). */
+export interface CameraHealth {
+  state: 'recording' | 'connecting' | 'signal-lost';
+  fps: number;
+  bitrateKbps: number;
+  lastFrameAt: number | null;
+}
+
 export class CameraRecorder {
   readonly stats: RecorderStats = { accessUnits: 0, fragments: 0, droppedFragments: 0, segments: 0, connected: false, lastFrameAt: null };
   readonly #o: CameraRecorderOptions;
@@ -105,6 +119,10 @@ export class CameraRecorder {
   #pendingWrites = 0;
   #dropping = false;
   #signalLost = false;
+  readonly #rate = new RateMeter();
+  /** Refused now, or unknown (a new recorder, e.g. after re-pinning): the first connect clears it. */
+  #certificateRefused = true;
+  #certificateAlarmRaised = false;
   #startedAt: number;
 
   constructor(o: CameraRecorderOptions) {
@@ -134,8 +152,14 @@ export class CameraRecorder {
     await this.#o.video.finishSegment(this.#o.camera.id);
   }
 
+  health(): CameraHealth {
+    const state = this.#signalLost ? 'signal-lost' : this.stats.connected && this.stats.lastFrameAt !== null ? 'recording' : 'connecting';
+    return { state, ...this.#rate.rates(this.#o.clock.now()), lastFrameAt: this.stats.lastFrameAt };
+  }
+
   #onConnected(codec: string): void {
     this.stats.connected = true;
+    if (this.#certificateRefused) this.#certificateAccepted();
     this.#o.logger.info({ camera: this.#o.camera.id, codec }, 'camera stream connected');
   }
 
@@ -143,6 +167,36 @@ export class CameraRecorder {
     this.stats.connected = false;
     this.#endSession();
     this.#o.logger.warn({ camera: this.#o.camera.id, code: err.code, retryInMs }, 'camera stream lost');
+    if (err.code === 'VIGIL_TLS_CERT_INVALID') this.#certificateRefusedAlarm(err);
+  }
+
+  /** Raised and audited once per refusal streak, not on every retry. */
+  #certificateRefusedAlarm(err: VigilError): void {
+    const c = this.#o.camera;
+    const expected = typeof err.details?.['expected'] === 'string' ? err.details['expected'] : null;
+    const seen = typeof err.details?.['seen'] === 'string' ? err.details['seen'] : null;
+    const reason = typeof err.details?.['reason'] === 'string' ? err.details['reason'] : 'invalid';
+    const swapped = expected !== null && seen !== null && expected !== seen;
+    this.#certificateRefused = true;
+    if (this.#certificateAlarmRaised) return;
+    this.#certificateAlarmRaised = true;
+    this.#o.alarms.raise({
+      type: 'video.camera_certificate_refused',
+      severity: 'critical',
+      source: `camera:${c.id}`,
+      message: swapped
+        ? `camera ${c.name} presents another TLS certificate than the one pinned at enrolment (expected ${expected}, seen ${seen}); not recording it. If the device was replaced on purpose, an admin must confirm the new certificate.`
+        : `camera ${c.name}: its TLS certificate was refused (${reason}${seen === null ? '' : `, seen ${seen}`}); not recording it`,
+      dedupeKey: `video.camera_certificate_refused|${c.id}`,
+      details: { camera: c.id, name: c.name, expected, seen, reason },
+    });
+    this.#o.audit.record({ category: 'video', action: 'video.camera_certificate_refused', actor: 'system', source: 'local', target: `camera:${c.id}`, outcome: 'failure', details: { expected, seen, reason } });
+  }
+
+  #certificateAccepted(): void {
+    this.#certificateRefused = false;
+    this.#certificateAlarmRaised = false;
+    this.#o.alarms.clear(`video.camera_certificate_refused|${this.#o.camera.id}`, 'the camera presents the trusted certificate again');
   }
 
   #onAccessUnit(track: FeedTrack, au: RtpAccessUnit): void {
@@ -154,6 +208,7 @@ export class CameraRecorder {
     if (!accepted) return;
     this.stats.accessUnits++;
     this.stats.lastFrameAt = now;
+    this.#rate.add(now, au.data.length);
     if (this.#signalLost) this.#signalRestored();
     if (fragment !== undefined) this.#store(fragment, this.#session);
   }

@@ -8,7 +8,7 @@ import type { Config } from '../../core/config.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { CameraService, CameraView, ScheduleWindow } from '../cameras/camera-service.ts';
 import type { VideoStore } from '../storage/video-store.ts';
-import { CameraRecorder, type RecorderStats } from './camera-recorder.ts';
+import { CameraRecorder, type CameraHealth, type RecorderStats } from './camera-recorder.ts';
 
 export interface RecorderServiceOptions {
   cameras: CameraService;
@@ -63,12 +63,18 @@ export class RecorderService {
     await this.#queue;
   }
 
+  /** Health of every camera recording now, by id. */
+  health(): Map<string, CameraHealth> {
+    return new Map([...this.#running].map(([id, r]) => [id, r.health()]));
+  }
+
   stats(): Record<string, RecorderStats> {
     return Object.fromEntries([...this.#running].map(([id, r]) => [id, { ...r.stats }]));
   }
 
   async applyRetention(): Promise<number> {
     let shredded = 0;
+    // Every camera's retention, the local recording's too (a ring buffer of retentionDays).
     for (const camera of await this.#o.cameras.list()) shredded += await this.#o.video.applyRetention(camera.id, camera.retentionDays);
     return shredded;
   }
@@ -92,6 +98,7 @@ export class RecorderService {
   }
 
   async #reconcile(camera: CameraView): Promise<void> {
+    if (camera.source === 'local') return; // recorded by the camera role from its own encoder
     const should = camera.enabled && (camera.recordingMode === 'continuous' || (camera.recordingMode === 'scheduled' && inSchedule(camera.schedule, this.#o.clock.now())));
     const running = this.#running.has(camera.id);
     if (should && !running) await this.#startCamera(camera);

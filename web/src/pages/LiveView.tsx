@@ -2,7 +2,7 @@
 // MediaSource. The server starts the stream at the latest keyframe; this page keeps at most a
 // short buffer, stays near the live edge, and shows why a stream ended. Every view is audited by
 // the server (NVR-5.2.7.1a).
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { PageTitle } from '../ui.tsx';
 
 /** Behind the live edge by more than this, playback jumps forward. */
@@ -14,15 +14,15 @@ const MAX_QUEUE = 30;
 
 type Message = { type: 'start'; codec: string } | { type: 'end'; reason: string };
 
-export function LiveView({ camera, onBack }: { camera: { id: string; name: string }; onBack: () => void }): ReactNode {
-  const video = useRef<HTMLVideoElement>(null);
+/** Plays a camera's live stream in the given <video> while mounted; returns what to show about it. */
+export function useLiveStream(cameraId: string, video: RefObject<HTMLVideoElement | null>): { status: string; fragments: number } {
   const [status, setStatus] = useState('Connecting…');
   const [fragments, setFragments] = useState(0);
 
   useEffect(() => {
     const element = video.current;
     if (element === null) return undefined;
-    const socket = new WebSocket(`wss://${window.location.host}/api/v1/cameras/${encodeURIComponent(camera.id)}/live`);
+    const socket = new WebSocket(`wss://${window.location.host}/api/v1/cameras/${encodeURIComponent(cameraId)}/live`);
     socket.binaryType = 'arraybuffer';
     let source: MediaSource | null = null;
     let buffer: SourceBuffer | null = null;
@@ -105,12 +105,17 @@ export function LiveView({ camera, onBack }: { camera: { id: string; name: strin
       element.removeAttribute('src');
       if (objectUrl !== null) URL.revokeObjectURL(objectUrl);
     };
-  }, [camera.id]);
+  }, [cameraId, video]);
+  return { status, fragments };
+}
 
+export function LiveView({ camera, onBack, backLabel = 'Back to cameras' }: { camera: { id: string; name: string }; onBack: () => void; backLabel?: string }): ReactNode {
+  const video = useRef<HTMLVideoElement>(null);
+  const { status, fragments } = useLiveStream(camera.id, video);
   return (
     <section aria-labelledby="page-title">
       <PageTitle>Live: {camera.name}</PageTitle>
-      <button type="button" className="secondary" onClick={onBack}>Back to cameras</button>
+      <button type="button" className="secondary" onClick={onBack}>{backLabel}</button>
       <p role="status" data-testid="live-status">{status}{fragments > 0 ? ` · ${fragments} fragments` : ''}</p>
       <video ref={video} className="player" muted playsInline autoPlay controls aria-label={`Live video of ${camera.name}`} />
     </section>
