@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PRODUCT } from '../core/product.ts';
 import type { CatalogueClause } from './catalogue.ts';
 
 /** S clauses whose lab test needs local or physical access → what the lab does on the device. */
@@ -118,7 +119,7 @@ export function vigilStatements(root?: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [id, s] of Object.entries(VIGIL_STATEMENTS)) {
     const attached = attachDocuments(s.documents, root);
-    if (attached !== undefined) out[id] = `${s.statement}; attached: ${attached}`;
+    if (attached !== undefined) out[id] = `${s.statement}; attached: ${attached} (documents of this installation, ${PRODUCT.name} ${PRODUCT.version}: the lab confirms the target runs the same version)`;
   }
   return out;
 }
