@@ -8,7 +8,10 @@ import { dnsQuery, snmpGetSysDescr } from './udp-payloads.ts';
 import { parseNmapGrepable } from './tcp-scan.ts';
 import { parseSslscan, suiteWeakness } from './check-tls.ts';
 import { headerProblems, discoverParameters } from './check-web.ts';
-import { aggregateClause, evaluate } from './levels.ts';
+import { aggregateClause, clauseLevel, evaluate, LEVEL_RULE } from './levels.ts';
+import { attachDocuments, declarable, vigilStatements } from './vendor-evidence.ts';
+import { tmpdir } from 'node:os';
+import { base32Decode, totp } from './totp.ts';
 import { CATALOGUE } from './catalogue.ts';
 import { escapeHtml, renderHtml } from './report-html.ts';
 import { renderMarkdown } from './report-md.ts';
@@ -94,20 +97,57 @@ test('clause aggregation: fail wins; a partial pass stays manual; unchecked S is
   assert.equal(aggregateClause(clause('NVR-5.2.5.1a'), [f('a', 'pass', [{ id: 'NVR-5.2.5.1a', partial: 'stored XSS' }])]).status, 'manual');
   assert.equal(aggregateClause(clause('NVR-5.2.5.1a'), [f('a', 'pass', [{ id: 'NVR-5.2.5.1a' }])]).status, 'pass');
   assert.equal(aggregateClause(clause('NVR-5.2.5.1a'), [f('a', 'pass', [{ id: 'NVR-5.2.5.1a' }]), f('b', 'manual', [{ id: 'NVR-5.2.5.1a' }])]).status, 'manual');
-  assert.equal(aggregateClause(clause('NVR-5.2.8.1b'), []).status, 'not-implemented');
+  assert.equal(aggregateClause(clause('NVR-5.2.9.3a'), []).status, 'manual', 'an on-device S clause without a statement is manual');
+  assert.equal(aggregateClause(clause('NVR-5.3.4.1a / 5.3.4.2a'), []).status, 'not-implemented');
   assert.equal(aggregateClause(clause('NVR-5.1.1.1a'), []).status, 'manual');
 });
 
-test('levels: reached only when every applicable S clause up to it passes; optional and H/D clauses never block', () => {
-  const allPass = CATALOGUE.filter((c) => c.standard === 'ACS' && c.kind.includes('S')).map((c) => f(`x-${c.id}`, 'pass', [{ id: c.id }]));
-  assert.equal(evaluate('acs-platform', 3, allPass).levels[0]?.reached, 3);
-  const oneL2Fails = allPass.map((x) => (x.clauses[0]?.id === 'ACS-5.2.1.13' ? { ...x, status: 'fail' as const } : x));
+test('declared: only H/D and on-device S clauses; a declaration never stands in for a network-testable S clause', () => {
+  assert.equal(aggregateClause(clause('NVR-5.1.1.1a'), [f('d', 'declared', [{ id: 'NVR-5.1.1.1a' }])]).status, 'declared');
+  assert.equal(aggregateClause(clause('NVR-5.2.8.1b'), [f('d', 'declared', [{ id: 'NVR-5.2.8.1b' }])]).status, 'declared');
+  // Automated part passes, the on-device rest is declared → declared; the automated part failing wins.
+  assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('audit.integrity', 'pass', [{ id: 'NVR-5.2.7.1b', partial: 'db file' }]), f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'declared');
+  // Its network part did not run (or another finding passed instead): the statement alone is not enough.
+  assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'manual');
+  assert.equal(aggregateClause(clause('NVR-5.4.3.1b'), [f('credentials.logout', 'pass', [{ id: 'NVR-5.4.3.1b', partial: 'idle' }]), f('d', 'declared', [{ id: 'NVR-5.4.3.1b' }])]).status, 'manual');
+  assert.equal(aggregateClause(clause('NVR-5.2.7.1b'), [f('a', 'fail', [{ id: 'NVR-5.2.7.1b' }]), f('d', 'declared', [{ id: 'NVR-5.2.7.1b' }])]).status, 'fail');
+  // A "declared" finding on a network-testable S clause is one more manual step, never a level.
+  assert.equal(aggregateClause(clause('NVR-5.2.5.1a'), [f('d', 'declared', [{ id: 'NVR-5.2.5.1a' }])]).status, 'manual');
+  assert.equal(aggregateClause(clause('NVR-5.2.5.1a'), [f('a', 'pass', [{ id: 'NVR-5.2.5.1a', partial: 'x' }]), f('d', 'declared', [{ id: 'NVR-5.2.5.1a' }])]).status, 'manual');
+});
+
+test('levels: reached only when every applicable clause up to it passes or is declared; optional clauses never block', () => {
+  const acs = CATALOGUE.filter((c) => c.standard === 'ACS');
+  const allPass = acs.filter((c) => c.kind.includes('S')).map((c) => f(`x-${c.id}`, 'pass', [{ id: c.id }]));
+  const declaredHd = acs.filter((c) => !c.kind.includes('S')).map((c) => f(`d-${c.id}`, 'declared', [{ id: c.id }]));
+  assert.equal(evaluate('acs-platform', 3, [...allPass, ...declaredHd]).levels[0]?.reached, 3);
+  // The same without the vendor's declarations: an undeclared H/D clause blocks its level.
+  const undeclared = evaluate('acs-platform', 3, allPass).levels[0];
+  const hd = acs.filter((c) => !c.kind.includes('S') && !clauseLevel(c).optional);
+  if (hd.length > 0) {
+    assert.ok((undeclared?.reached ?? 3) < 3, 'H/D clauses without a statement block');
+    assert.ok(undeclared?.blockers.some((b) => b.clauses.some((x) => x.status === 'manual')));
+  }
+  const oneL2Fails = [...allPass, ...declaredHd].map((x) => (x.clauses[0]?.id === 'ACS-5.2.1.13' ? { ...x, status: 'fail' as const } : x));
   const l = evaluate('acs-platform', 3, oneL2Fails).levels[0];
   assert.equal(l?.reached, 1);
   assert.deepEqual(l?.blockers[1]?.clauses, [{ id: 'ACS-5.2.1.13', status: 'fail' }]);
-  const withoutOptional = allPass.filter((x) => x.clauses[0]?.id !== 'ACS-5.2.2.7');
+  const withoutOptional = [...allPass, ...declaredHd].filter((x) => x.clauses[0]?.id !== 'ACS-5.2.2.7');
   assert.equal(evaluate('acs-platform', 3, withoutOptional).levels[0]?.reached, 3, 'ACS-5.2.2.7 is optional (1(O))');
   assert.equal(evaluate('nvr', 1, []).levels[0]?.reached, 0);
+  assert.equal(clauseLevel(clause('NVR-5.1.3.2a')).optional, true, '"(optional)" in the requirement');
+  assert.match(LEVEL_RULE, /passes or is declared/);
+});
+
+test('vendor evidence: a statement counts only with its documents present; a missing section or file drops it', () => {
+  const all = vigilStatements();
+  assert.match(all['NVR-5.2.8.1b'] ?? '', /docs\/architecture\.md § Video path \(sha256 [0-9a-f]{16}…\)/);
+  assert.equal(all['NVR-5.2.9.3a'], undefined, 'off-site backup is not implemented: no statement');
+  assert.equal(all['NVR-5.1.1.1a'], undefined, 'hardware: Vigil declares nothing it cannot show');
+  assert.equal(attachDocuments([{ file: 'docs/architecture.md', section: 'No such section' }]), undefined);
+  assert.equal(attachDocuments([{ file: 'docs/no-such-file.md' }]), undefined);
+  assert.equal(Object.keys(vigilStatements(tmpdir())).length, 0, 'an installation without its documents declares nothing');
+  for (const id of Object.keys(all)) assert.ok(declarable(clause(id)), `${id} may be declared`);
 });
 
 test('HTML and Markdown escape evidence from the target; the HTML forbids script', () => {
@@ -130,4 +170,13 @@ test('HTML and Markdown escape evidence from the target; the HTML forbids script
   const md = renderMarkdown(report);
   assert.doesNotMatch(md, /<script>/);
   assert.ok(md.split('\n').filter((l) => l.includes('onerror')).every((l) => !/[^\\]\|\s`x`/.test(l)), 'a pipe in evidence cannot open a table cell');
+});
+
+test('TOTP of the MFA probe: RFC 6238 Appendix B vectors (SHA-1, 8 digits) and RFC 4648 base32', () => {
+  const key = Buffer.from('12345678901234567890');
+  assert.equal(totp(key, 59_000, 8), '94287082');
+  assert.equal(totp(key, 1_111_111_109_000, 8), '07081804');
+  assert.equal(totp(key, 20_000_000_000_000, 8), '65353130');
+  assert.equal(base32Decode('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ')?.toString(), '12345678901234567890');
+  assert.equal(base32Decode('not base32!'), undefined);
 });

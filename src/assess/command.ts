@@ -9,7 +9,7 @@ export interface AssessArgs {
   positionals: string[];
 }
 
-export const ASSESS_USAGE = '<host> [--port N] [--profile nvr|camera|acs-platform|acs-controller|lock] [--level 1|2|3] [--declaration FILE] [--credentials FILE] [--ca PEM] [--rtsp-ports N,...] [--rtsp-path PATH] [--update-package FILE] [--sbom FILE] [--advisories FILE] [--out DIR] [--format json,md,html] [--only CHECK...] [--intrusive]';
+export const ASSESS_USAGE = '<host> [--port N] [--profile nvr|camera|acs-platform|acs-controller|lock] [--level 1|2|3] [--declaration FILE] [--credentials FILE] [--ca PEM] [--rtsp-ports N,...] [--rtsp-path PATH] [--update-package FILE] [--sbom FILE] [--advisories FILE] [--out DIR] [--format json,md,html] [--only CHECK...] [--intrusive] [--alarm-wait S] [--idle-wait-max S]';
 export const ASSESS_SUMMARY = 'Assess a device from outside, as a certification lab does (ports, TLS, services, credentials, web, RTSP, update package, SBOM; seed 001) → JSON/Markdown/HTML report with the level reached';
 
 export const ASSESS_OPTIONS = {
@@ -17,7 +17,7 @@ export const ASSESS_OPTIONS = {
   profile: { type: 'string', help: 'nvr | camera | acs-platform | acs-controller | lock (default nvr): which standard applies' },
   level: { type: 'string', help: 'level to reach, 1-3 (default 1); the exit code is 1 when it is not reached' },
   declaration: { type: 'string', help: 'the vendor declaration (JSON: services, notApplicable, statements, webPaths, protectedPaths)' },
-  credentials: { type: 'string', help: 'JSON {"username","password"[, "lockout": {...}]}: an account for session, logout, CSRF and lockout probes' },
+  credentials: { type: 'string', help: 'JSON {"username","password"[, "lockout": {...}][, "apiToken": "vgl_…"]}: an account for session, logout, CSRF and lockout probes; an administrator\'s API token for the probes through a Vigil target\'s API (alarms, accounts, discovery, audit)' },
   ca: { type: 'string', help: "PEM trust anchor for the device certificate (default: system store, else the self-signed certificate is pinned on first use)" },
   out: { type: 'string', help: 'report directory (default ./vigil-assess)' },
   format: { type: 'string', help: 'report formats, comma-separated: json,md,html (default all)' },
@@ -32,6 +32,8 @@ export const ASSESS_OPTIONS = {
   intrusive: { type: 'boolean', help: 'also run probes that change state or may crash the target: the lockout probe locks an account; RTSP fuzzing' },
   'exclude-ports': { type: 'string', help: "ports of other programs on the same machine (baseline), e.g. tcp/2024,udp/5353: reported, not judged" },
   'check-timeout': { type: 'string', help: 'time bound of each check in seconds (default 300)' },
+  'alarm-wait': { type: 'string', help: 'seconds the signal-loss probe waits for its alarm (the "N s" of NVR-5.1.2.1a; default 30, 5-120)' },
+  'idle-wait-max': { type: 'string', help: 'longest idle timeout the sessions probe waits out, in seconds (default 180, 0-1800; keep it below --check-timeout)' },
   'no-external-tools': { type: 'boolean', help: 'do not run nmap/sslscan even when installed (built-in probes only)' },
 } as const;
 
@@ -105,6 +107,8 @@ export function parseAssessArgs(args: AssessArgs, progress: (line: string) => vo
     rtspPaths,
     fuzzCases: intOption(args, 'fuzz-cases', 300, 10, 5000),
     fuzzSeed: intOption(args, 'fuzz-seed', 0x5eed2326, 0, 0xffffffff),
+    alarmWaitSeconds: intOption(args, 'alarm-wait', 30, 5, 120),
+    idleWaitMaxSeconds: intOption(args, 'idle-wait-max', 180, 0, 1800),
     ...(updatePackage === undefined ? {} : { updatePackage }),
     ...(sbomFile === undefined ? {} : { sbomFile }),
     ...(advisoriesFile === undefined ? {} : { advisoriesFile }),

@@ -39,6 +39,10 @@ export interface AssessContext {
   updatePackage: string | undefined;
   sbomFile: string | undefined;
   advisoriesFile: string | undefined;
+  /** Bound of the signal-loss probe's wait for its alarm, in seconds. */
+  alarmWaitSeconds: number;
+  /** Longest idle timeout the sessions probe waits out, in seconds. */
+  idleWaitMaxSeconds: number;
   /** Notes of the running check (tool fallbacks); reset per check. */
   notes: string[];
 }

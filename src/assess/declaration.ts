@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { VigilError, type ErrorCode } from '../core/errors.ts';
 import { DECLARED_SERVICES } from '../docs/services.ts';
 import type { Credentials, Declaration, DeclaredPort } from './types.ts';
+import { vigilStatements } from './vendor-evidence.ts';
 
 const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_ENTRIES = 1024;
@@ -111,7 +112,11 @@ export function loadCredentials(file: string): Credentials {
   if (main === undefined) throw new VigilError('VIGIL_ASSESS_CREDENTIALS_INVALID', 'credentials file: needs {"username": "...", "password": "..."}');
   const lockout = isRecord(v) && v['lockout'] !== undefined ? pair(v['lockout']) : undefined;
   if (isRecord(v) && v['lockout'] !== undefined && lockout === undefined) throw new VigilError('VIGIL_ASSESS_CREDENTIALS_INVALID', 'credentials file: lockout needs username and password');
-  return lockout === undefined ? main : { ...main, lockout };
+  const token = isRecord(v) ? v['apiToken'] : undefined;
+  if (token !== undefined && (typeof token !== 'string' || !/^[A-Za-z0-9_-]{16,200}$/.test(token))) {
+    throw new VigilError('VIGIL_ASSESS_CREDENTIALS_INVALID', 'credentials file: apiToken must be an API token (16-200 characters A-Z a-z 0-9 _ -)');
+  }
+  return { ...main, ...(lockout === undefined ? {} : { lockout }), ...(token === undefined ? {} : { apiToken: token }) };
 }
 
 /** Vigil's own declaration: what it says it runs, fetched from the target or derived from the table. */
@@ -132,8 +137,11 @@ export function vigilDeclaration(httpsPort: number, fetched: ReadonlyArray<{ id:
     notApplicable: {
       'NVR-5.3.2.1b': 'Vigil is software and manages no Wi-Fi interface (declaration)',
       'NVR-5.3.2.1c': 'Vigil is software and manages no Wi-Fi interface (declaration)',
+      'NVR-5.2.3.1c': 'Vigil has no online update path: updates are signed, encrypted offline packages applied with `vigil update apply` (declaration; src/update)',
     },
-    statements: {},
+    // The vendor's statements for what only the device shows, with Vigil's documents attached
+    // (those of this installation: the lab confirms the target runs the same version).
+    statements: vigilStatements(),
     webPaths: [...VIGIL_WEB_PATHS],
     protectedPaths: [...VIGIL_PROTECTED_PATHS],
   };

@@ -1,10 +1,22 @@
 // From findings to clauses to levels. A clause passes only when a check covers it fully and
 // everything mapped to it passes; a partial cover that passes stays "manual" (the lab finishes
-// it by hand); a clause no check covers is "not-implemented" when it is software-verifiable.
-// Level N of a standard is reached when every applicable, non-optional S clause of level ≤ N
-// passes (or does not apply); H and D clauses count as declared and never block.
+// it by hand) unless the rest is one the vendor may declare and has declared; a clause no check
+// covers is "not-implemented" when it is software-verifiable. Level N of a standard is reached
+// when every applicable, non-optional clause of level ≤ N passes or is declared (issue #7) —
+// whatever its kind: a hardware clause nobody has declared blocks like an untested S clause.
 import { CATALOGUE, type CatalogueClause } from './catalogue.ts';
 import type { Finding, Profile, Status } from './types.ts';
+import { NETWORK_PART, ON_DEVICE_CLAUSES, declarable } from './vendor-evidence.ts';
+
+/** The rule, as every rendering states it. */
+export const LEVEL_RULE =
+  'Level N of a standard is reached when every applicable, non-optional clause of level ≤ N (software, hardware or documentation) passes or is declared. ' +
+  '"declared" is allowed only for hardware (H) and documentation (D) clauses and for software clauses whose test needs the device itself (its disks, console or cables): ' +
+  'the vendor\'s statement and the documents a lab asks for are on file, and the lab still verifies them. ' +
+  'Any other software clause must pass an automated check; one with no check is "not-implemented" and blocks, as does a clause left "manual" or "fail".';
+
+/** Statuses that let a level be reached. */
+export const LEVEL_OK: readonly Status[] = ['pass', 'not-applicable', 'declared'];
 
 export type Standard = CatalogueClause['standard'];
 
@@ -28,7 +40,8 @@ export interface ClauseLevel {
 }
 
 export function clauseLevel(c: CatalogueClause): ClauseLevel {
-  const optional = c.level === 'opt' || c.level.includes('(O)') || c.id.endsWith(' note');
+  // The catalogue marks optional clauses in the level column, or as "(optional)" in the text.
+  const optional = c.level === 'opt' || c.level.includes('(O)') || c.id.endsWith(' note') || /\(optional\)/i.test(c.requirement);
   const first = /\d/.exec(c.level)?.[0];
   return { minLevel: first === undefined ? 1 : Number(first), optional, software: c.kind.includes('S') };
 }
@@ -50,16 +63,30 @@ export function aggregateClause(c: CatalogueClause, findings: readonly Finding[]
   const mapped = findings.flatMap((f) => f.clauses.filter((r) => r.id === c.id).map((r) => ({ f, partial: r.partial })));
   const base = { id: c.id, standard: c.standard, level: c.level, kind: c.kind, requirement: c.requirement, findings: [...new Set(mapped.map((m) => m.f.id))] };
   if (mapped.length === 0) {
-    if (c.kind === 'H' || c.kind === 'D') return { ...base, status: 'manual', note: 'declaration or document: reviewed by the lab' };
+    if (c.kind === 'H' || c.kind === 'D') return { ...base, status: 'manual', note: 'no vendor statement on file: declaration or document, reviewed by the lab' };
+    const onDevice = ON_DEVICE_CLAUSES[c.id];
+    if (onDevice !== undefined) return { ...base, status: 'manual', note: `no vendor statement on file; on the device the lab would: ${onDevice}` };
     return { ...base, status: 'not-implemented', note: `no automated check yet${c.howTested === '' ? '' : ` (a test would: ${c.howTested})`}` };
   }
   const failed = mapped.filter((m) => m.f.status === 'fail');
   if (failed.length > 0) return { ...base, status: 'fail', note: `failed: ${[...new Set(failed.map((m) => m.f.id))].join(', ')}` };
   if (mapped.every((m) => m.f.status === 'not-applicable')) return { ...base, status: 'not-applicable', note: mapped.map((m) => m.f.evidence).join('; ') };
   const passing = mapped.filter((m) => m.f.status === 'pass');
-  const pending = mapped.filter((m) => m.f.status === 'manual' || m.f.status === 'not-implemented');
+  // A declaration counts only where the vendor may declare (defence in depth: the declarations
+  // check emits none elsewhere); anywhere else it is one more thing the lab must do by hand.
+  const mayDeclare = declarable(c);
+  const declared = mayDeclare ? mapped.filter((m) => m.f.status === 'declared') : [];
+  const pending = mapped.filter((m) => m.f.status === 'manual' || m.f.status === 'not-implemented' || (m.f.status === 'declared' && !mayDeclare));
   const fullPass = passing.some((m) => m.partial === undefined);
   if (fullPass && pending.length === 0) return { ...base, status: 'pass', note: `passed: ${[...new Set(passing.map((m) => m.f.id))].join(', ')}` };
+  const networkPart = NETWORK_PART[c.id];
+  if (pending.length === 0 && declared.length > 0 && networkPart !== undefined && !passing.some((m) => m.f.id === networkPart)) {
+    return { ...base, status: 'manual', note: `declared by the vendor, but the part testable over the network (${networkPart}) did not pass in this assessment` };
+  }
+  if (pending.length === 0 && declared.length > 0) {
+    const auto = passing.length > 0 ? `automated part passes (${[...new Set(passing.map((m) => m.f.id))].join(', ')}); ` : '';
+    return { ...base, status: 'declared', note: `${auto}declared by the vendor, the lab verifies: ${declared.map((m) => m.f.evidence).join('; ')}` };
+  }
   const remaining = [...new Set([...passing.flatMap((m) => (m.partial === undefined ? [] : [m.partial])), ...pending.map((m) => `${m.f.id}: ${m.f.evidence}`)])];
   return { ...base, status: 'manual', note: `${passing.length > 0 ? `automated part passes (${[...new Set(passing.map((m) => m.f.id))].join(', ')}); ` : ''}remaining: ${remaining.join('; ')}` };
 }
@@ -69,7 +96,7 @@ export interface LevelSummary {
   name: string;
   reached: 0 | 1 | 2 | 3;
   requested: number;
-  /** For each level 1..3, the S clauses that keep it from being reached. */
+  /** For each level 1..3, the clauses that keep it from being reached. */
   blockers: Array<{ level: number; clauses: Array<{ id: string; status: Status }> }>;
 }
 
@@ -81,7 +108,7 @@ export function evaluate(profile: Profile, requested: number, findings: readonly
     const results = own.map((c) => {
       const r = aggregateClause(c, findings);
       const l = clauseLevel(c);
-      const blocks = l.software && !l.optional && r.status !== 'pass' && r.status !== 'not-applicable';
+      const blocks = !l.optional && !LEVEL_OK.includes(r.status);
       return { ...r, blocksLevel: blocks ? l.minLevel : null };
     });
     clauses.push(...results);

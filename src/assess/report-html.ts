@@ -11,6 +11,7 @@ export function escapeHtml(value: unknown): string {
 const COLOURS: Record<Status, string> = {
   pass: '#2e7d32',
   fail: '#c62828',
+  declared: '#1565c0',
   manual: '#8d6e00',
   'not-applicable': '#607d8b',
   'not-implemented': '#6a1b9a',
@@ -40,13 +41,13 @@ export function renderHtml(r: AssessReport): string {
     .map((l) => {
       const next = l.blockers.find((b) => b.clauses.length > 0);
       return `<tr><td>${escapeHtml(l.standard)} — ${escapeHtml(l.name)}</td><td class="lvl">${escapeHtml(l.reached)} / ${escapeHtml(l.requested)}</td><td>${
-        next === undefined ? 'all levels reached' : `level ${escapeHtml(next.level)} blocked by ${escapeHtml(next.clauses.length)} S clause(s): ${next.clauses.map((c) => `${escapeHtml(c.id)} (${escapeHtml(c.status)})`).join(', ')}`
+        next === undefined ? 'all levels reached' : `level ${escapeHtml(next.level)} blocked by ${escapeHtml(next.clauses.length)} clause(s): ${next.clauses.map((c) => `${escapeHtml(c.id)} (${escapeHtml(c.status)})`).join(', ')}`
       }</td></tr>`;
     })
     .join('');
   const areas = r.summary.byArea.map((a) => `<tr><td>${escapeHtml(a.area)}</td><td>${bar(a.counts)}</td><td>${STATUSES.filter((s) => a.counts[s] > 0).map((s) => `${escapeHtml(s)} ${a.counts[s]}`).join(', ')}</td></tr>`).join('');
   const checks = r.checks.map((c) => `<tr><td>${escapeHtml(c.id)}</td><td>${badge(c.status)}</td><td>${escapeHtml(c.title)}</td><td>${(c.durationMs / 1000).toFixed(1)} s</td><td class="ev">${escapeHtml(c.notes.join('\n'))}</td></tr>`).join('');
-  const order: Status[] = ['fail', 'manual', 'not-implemented', 'pass', 'not-applicable'];
+  const order: Status[] = ['fail', 'manual', 'not-implemented', 'declared', 'pass', 'not-applicable'];
   const findings = [...r.findings]
     .filter((f) => f.check !== 'declarations')
     .sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status))
@@ -66,7 +67,7 @@ export function renderHtml(r: AssessReport): string {
 <h1>Security assessment: ${escapeHtml(r.target.host)}:${escapeHtml(r.target.port)} (${escapeHtml(r.target.profile)})</h1>
 <p>${escapeHtml(r.tool.name)} ${escapeHtml(r.tool.version)} — ${escapeHtml(r.generatedAt)} — ${(r.durationMs / 1000).toFixed(1)} s — report schema ${escapeHtml(r.kind)} v${escapeHtml(r.version)}${r.options.intrusive ? ' — intrusive probes on' : ' — safe mode (no lockout probe)'}</p>
 <h2 id="summary">Summary</h2>
-<p>Requested level ${escapeHtml(r.options.level)}: <b>${r.requestedLevelReached ? 'reached' : 'not reached'}</b>. A level is reached when every applicable software (S) clause up to it passes; hardware and documentation clauses count as declared and are reviewed by the lab; a clause with no automated check is "not-implemented" and blocks.</p>
+<p>Requested level ${escapeHtml(r.options.level)}: <b>${r.requestedLevelReached ? 'reached' : 'not reached'}</b>. ${escapeHtml(r.levelRule)}</p>
 <table class="summary"><tr><th>Standard</th><th>Level reached / requested</th><th>What blocks the next level</th></tr>${levelRows}</table>
 <h3>Clauses by area</h3><p class="legend">${legend}</p>
 <table><tr><th>Area</th><th style="width:50%">Clauses</th><th>Counts</th></tr>${areas}</table>

@@ -11,7 +11,7 @@ export function renderMarkdown(r: AssessReport): string {
   const lines: string[] = [];
   lines.push(`# Security assessment: ${escapeMd(`${r.target.host}:${r.target.port}`)} (${escapeMd(r.target.profile)})`, '');
   lines.push(`${escapeMd(r.tool.name)} ${escapeMd(r.tool.version)}, ${escapeMd(r.generatedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${r.options.intrusive ? 'intrusive probes on' : 'safe mode'}; report ${escapeMd(r.kind)} v${r.version}.`, '');
-  lines.push('## Summary', '', `Requested level ${r.options.level}: **${r.requestedLevelReached ? 'reached' : 'not reached'}**.`, '');
+  lines.push('## Summary', '', `Requested level ${r.options.level}: **${r.requestedLevelReached ? 'reached' : 'not reached'}**.`, '', escapeMd(r.levelRule), '');
   lines.push('| Standard | Reached / requested | Next level blocked by |', '|---|---|---|');
   for (const l of r.levels) {
     const next = l.blockers.find((b) => b.clauses.length > 0);

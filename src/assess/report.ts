@@ -1,11 +1,12 @@
 // The assessment report: one JSON document with a stable, versioned schema (REPORT_SCHEMA);
 // the Markdown and HTML renderings are made from it and nothing else.
 import { PRODUCT } from '../core/product.ts';
-import type { ClauseResult, LevelSummary } from './levels.ts';
+import { LEVEL_RULE, type ClauseResult, type LevelSummary } from './levels.ts';
 import { CHECK_IDS, STATUSES, type CheckOutcome, type Finding, type Profile, type Status } from './types.ts';
 
 export const REPORT_KIND = 'vigil-assess-report';
-export const REPORT_VERSION = 1;
+// v2: the "declared" status, levelRule, and H/D clauses that block until declared.
+export const REPORT_VERSION = 2;
 
 export interface AreaCount {
   area: string;
@@ -20,6 +21,8 @@ export interface AssessReport {
   target: { host: string; port: number; profile: Profile; web: string | null; trust: string; vigil: boolean; declaration: string };
   options: { level: number; intrusive: boolean; only: string[]; excludePorts: string[] };
   durationMs: number;
+  /** How "level reached" is decided (LEVEL_RULE), stated in the report itself. */
+  levelRule: string;
   levels: LevelSummary[];
   requestedLevelReached: boolean;
   checks: Array<Omit<CheckOutcome, 'findings'> & { findings: string[] }>;
@@ -70,6 +73,7 @@ export function buildReport(input: {
     target: input.target,
     options: input.options,
     durationMs: Date.now() - input.startedAt.getTime(),
+    levelRule: LEVEL_RULE,
     levels: input.levels,
     requestedLevelReached: input.levels.every((l) => l.reached >= input.options.level),
     checks: input.checks.map((c) => ({ id: c.id, title: c.title, status: c.status, durationMs: c.durationMs, notes: c.notes, findings: c.findings.map((f) => f.id) })),
@@ -86,7 +90,7 @@ const counts = { type: 'object', required: [...STATUSES], properties: Object.fro
 export const REPORT_SCHEMA = {
   $id: 'https://vigil.invalid/schemas/assess-report-v1.json',
   type: 'object',
-  required: ['kind', 'version', 'generatedAt', 'tool', 'target', 'options', 'durationMs', 'levels', 'requestedLevelReached', 'checks', 'findings', 'clauses', 'summary'],
+  required: ['kind', 'version', 'generatedAt', 'tool', 'target', 'options', 'durationMs', 'levelRule', 'levels', 'requestedLevelReached', 'checks', 'findings', 'clauses', 'summary'],
   additionalProperties: false,
   properties: {
     kind: { const: REPORT_KIND },
@@ -114,6 +118,7 @@ export const REPORT_SCHEMA = {
       properties: { level: { enum: [1, 2, 3] }, intrusive: { type: 'boolean' }, only: { type: 'array', items: { type: 'string' } }, excludePorts: { type: 'array', items: { type: 'string' } } },
     },
     durationMs: { type: 'number', minimum: 0 },
+    levelRule: { type: 'string' },
     levels: {
       type: 'array',
       items: {

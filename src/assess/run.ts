@@ -3,14 +3,20 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { VigilError, asError } from '../core/errors.ts';
+import { runAccountsCheck } from './check-accounts.ts';
+import { runAlarmsCheck } from './check-alarms.ts';
+import { runAuditCheck } from './check-audit.ts';
 import { runCredentialsCheck } from './check-credentials.ts';
 import { runDeclarationsCheck } from './check-declarations.ts';
+import { runDiscoveryCheck } from './check-discovery.ts';
 import { runOnvifCheck } from './check-onvif.ts';
 import { runPortsCheck } from './check-ports.ts';
 import { runRtspCheck } from './check-rtsp.ts';
 import { runSbomCheck } from './check-sbom.ts';
 import { runServicesCheck } from './check-services.ts';
+import { runSessionsCheck } from './check-sessions.ts';
 import { runTlsCheck } from './check-tls.ts';
+import { runTransportCheck } from './check-transport.ts';
 import { runUpdatePackageCheck } from './check-update-package.ts';
 import { runWebCheck } from './check-web.ts';
 import type { AssessContext } from './context.ts';
@@ -51,16 +57,26 @@ export interface AssessOptions {
   updatePackage?: string;
   sbomFile?: string;
   advisoriesFile?: string;
+  /** How long the signal-loss probe waits for its alarm (the "N s" of NVR-5.1.2.1a). */
+  alarmWaitSeconds?: number;
+  /** Longest idle timeout the sessions probe waits out (NVR-5.4.3.1b). */
+  idleWaitMaxSeconds?: number;
 }
 
 const TITLES: Record<CheckId, string> = {
   ports: 'Open TCP/UDP ports against the declaration',
   tls: 'TLS protocol versions, suites, groups and certificate',
   services: 'Cleartext and discovery services',
+  sessions: 'Idle timeout waited out: an idle session ends, an active one does not',
+  transport: 'Every open port: TLS 1.2+ with AES-256-equivalent ECDHE suites, or a redirect (video only over TLS)',
   web: 'Web security headers, anonymous access, reflected input, CSRF',
   credentials: 'Default credentials, user enumeration, session, logout, lockout',
   rtsp: 'RTSP(S): anonymous DESCRIBE, offered schemes, Digest replay, bounded fuzz',
   onvif: 'ONVIF: anonymous GetDeviceInformation, UsernameToken replay',
+  alarms: 'Signal-loss alarm of a probe camera (intrusive, API token), logged and cleaned up',
+  accounts: 'A temporary account (intrusive, API token): forced first change, GCB password rules, playback permission; deleted after',
+  discovery: 'UPnP, Bonjour and SNMP toggled on and off through the API (intrusive, API token), each shown answering then silent',
+  audit: 'Security log through the API (token): fields of logins and file access, no write route, chain verifies',
   'update-package': 'Update package: entropy map, containers, secrets and endpoints inside',
   sbom: 'Known vulnerabilities of the SBOM components against an offline advisory list',
   declarations: 'Hardware and documentation clauses (manual, with the evidence asked for)',
@@ -70,10 +86,16 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
   ports: runPortsCheck,
   tls: runTlsCheck,
   services: runServicesCheck,
+  transport: runTransportCheck,
   web: runWebCheck,
   credentials: runCredentialsCheck,
+  sessions: runSessionsCheck,
   rtsp: runRtspCheck,
   onvif: runOnvifCheck,
+  alarms: runAlarmsCheck,
+  accounts: runAccountsCheck,
+  discovery: runDiscoveryCheck,
+  audit: runAuditCheck,
   'update-package': runUpdatePackageCheck,
   sbom: runSbomCheck,
   declarations: runDeclarationsCheck,
@@ -81,10 +103,12 @@ const RUNNERS: Record<CheckId, (ctx: AssessContext) => Promise<Finding[]>> = {
 
 /**
  * Ports first (later checks use what it found); RTSP and ONVIF before credentials (their replay
- * probes need the account unlocked); the lockout probe is the last act on the network; offline
- * files after.
+ * probes need the account unlocked); the lockout probe is the last act on a login (the API token
+ * probes after it do not log in as the locked account); discovery toggles after the services
+ * check saw the target as found; the audit check after the alarms and accounts probes, so the
+ * log holds their file access and account changes; offline files after.
  */
-const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'web', 'rtsp', 'onvif', 'credentials', 'update-package', 'sbom', 'declarations'];
+const ORDER: readonly CheckId[] = ['ports', 'tls', 'services', 'transport', 'web', 'rtsp', 'onvif', 'credentials', 'sessions', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'];
 
 /** Input files are the operator's: unreadable ones are a usage error before any probe. */
 function requireFile(file: string | undefined, option: string): void {
@@ -101,6 +125,7 @@ export function checkStatus(findings: readonly Finding[]): Status {
   if (has('fail')) return 'fail';
   if (has('manual')) return 'manual';
   if (has('not-implemented')) return 'not-implemented';
+  if (has('declared')) return 'declared';
   if (has('pass')) return 'pass';
   return 'not-applicable';
 }
@@ -239,6 +264,8 @@ export async function runAssessment(options: AssessOptions): Promise<{ report: A
     updatePackage: options.updatePackage,
     sbomFile: options.sbomFile,
     advisoriesFile: options.advisoriesFile,
+    alarmWaitSeconds: options.alarmWaitSeconds ?? 30,
+    idleWaitMaxSeconds: options.idleWaitMaxSeconds ?? 180,
     signal: new AbortController().signal,
     progress: options.progress,
     notes: [],

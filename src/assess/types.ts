@@ -1,14 +1,16 @@
 // The vocabulary of an assessment: what a check reports, per finding and per clause.
-// Statuses are deliberately five: a clause nobody has automated yet is "not-implemented",
-// never "pass" (an honest report blocks a level rather than claim it).
+// Statuses are deliberately six: a clause nobody has automated yet is "not-implemented", never
+// "pass" (an honest report blocks a level rather than claim it); "declared" is a clause only the
+// vendor can show (hardware, documents, on-device tests) for which the vendor's statement and the
+// evidence the lab asks for are on file — the lab still verifies it, and it never reads as a pass.
 
-export const STATUSES = ['pass', 'fail', 'not-applicable', 'manual', 'not-implemented'] as const;
+export const STATUSES = ['pass', 'fail', 'not-applicable', 'declared', 'manual', 'not-implemented'] as const;
 export type Status = (typeof STATUSES)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const CHECK_IDS = ['ports', 'tls', 'services', 'credentials', 'web', 'rtsp', 'onvif', 'update-package', 'sbom', 'declarations'] as const;
+export const CHECK_IDS = ['ports', 'tls', 'services', 'transport', 'credentials', 'sessions', 'web', 'rtsp', 'onvif', 'alarms', 'accounts', 'discovery', 'audit', 'update-package', 'sbom', 'declarations'] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 export const PROFILES = ['nvr', 'camera', 'acs-platform', 'acs-controller', 'lock'] as const;
@@ -48,6 +50,11 @@ export interface Credentials {
   password: string;
   /** A sacrificial account for the lockout probe; without it the main account is locked last. */
   lockout?: { username: string; password: string };
+  /**
+   * An administrator's API token (Vigil: `vgl_…`, sent as a Bearer token) for the authenticated
+   * probes through the target's own API (alarms, audit); never written to a report or a log.
+   */
+  apiToken?: string;
 }
 
 export interface DeclaredPort {
