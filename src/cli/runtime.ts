@@ -124,15 +124,20 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
 
     const identity = new IdentityService({ store, sealer: keyring, hasher, audit, alarms, clock, config: config.security });
     const cameras = new CameraService({ store, keyring, audit, clock });
-    const access = createAccessPlatform({ store, keys: keyring, audit, alarms, clock });
+    const credentialSets = new PublishedCredentialSets(clock);
+    const access = createAccessPlatform({
+      store, keys: keyring, audit, alarms, clock, credentialSets,
+      // Counts and versions only: never a card number or key (they are not in the results).
+      onPublished: (results) => logger.info({ sets: results.map((r) => ({ controller: r.controllerId, version: r.version, entries: r.entries })) }, 'credential sets published'),
+    });
     // The held-open monitor runs in the service only (startService); closing stops it either way.
     closers.push(() => access.doors.stop());
+    closers.push(() => access.publisher?.close());
     // Digest verifiers follow every password set (setup, users, changes), whichever role runs.
     const deviceRepository = new DeviceRepository(store);
     const deviceCa = await DeviceCa.open({ repository: deviceRepository, keyring, clock, siteName: config.deviceName });
     const devices = new DeviceRegistry({ repository: deviceRepository, ca: deviceCa, audit, alarms, clock });
     const enrolment = new DeviceEnrolment({ repository: deviceRepository, ca: deviceCa, audit, clock, platformKeyPem: signer.publicKeyPem });
-    const credentialSets = new PublishedCredentialSets(clock);
     const rtspAccounts = new RtspAccounts({ db: store.db, keyring, identity });
     rtspAccounts.install();
     const onvifAccounts = new OnvifAccounts({ db: store.db, keyring, identity, clock });
@@ -356,6 +361,9 @@ export async function startService(config: Config): Promise<RunningService> {
       }
     }
     if (config.devices.mtlsEnabled) {
+      // Every controller's set from the model before the first controller can ask (issue #6).
+      const published = (await runtime.access.publisher?.publishAll()) ?? [];
+      logger.info({ controllers: published.length, credentials: published.reduce((n, p) => n + p.entries, 0) }, 'credential sets published');
       deviceSync = await ControllerSyncServer.start({
         host: config.http.host,
         port: config.devices.mtlsPort,

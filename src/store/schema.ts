@@ -62,7 +62,7 @@ export interface WebauthnCredentialsTable {
   transports: string;
   name: string;
   created_at: number;
-  /** Last login this credential signed (migration 010); null until then. */
+  /** Last login this credential signed (migration 011); null until then. */
   last_used_at: number | null;
 }
 
@@ -206,6 +206,13 @@ export interface AccessAreasTable {
 }
 
 /** A door: lock output, inputs, mode and rules (005). */
+/** 010: the enrolled controller (device ID) that drives a door; at most one per door. */
+export interface AccessDoorControllersTable {
+  door_id: string;
+  controller_id: string;
+  assigned_at: number;
+}
+
 export interface AccessDoorsTable {
   id: string;
   site_id: string;
@@ -465,6 +472,7 @@ export interface Database {
   access_cardholder_levels: AccessCardholderLevelsTable;
   access_presence: AccessPresenceTable;
   access_events: AccessEventsTable;
+  access_door_controllers: AccessDoorControllersTable;
   rtsp_digest_credentials: RtspDigestCredentialsTable;
   onvif_credentials: OnvifCredentialsTable;
   devices: DevicesTable;

@@ -21,7 +21,8 @@ export interface Clip {
 export async function playbackClip(video: VideoStore, cameraId: string, from: number, to: number): Promise<Clip> {
   if (!(to > from)) throw new VigilError('VIGIL_VALIDATION', 'the time range is empty', { details: { field: 'to' } });
   if (to - from > MAX_PLAYBACK_SECONDS * 1000) throw new VigilError('VIGIL_VALIDATION', `at most ${MAX_PLAYBACK_SECONDS} s per request`, { details: { field: 'to' } });
-  const rows = (await video.catalog.overlapping(cameraId, from, to, MAX_SEGMENTS)).filter((r) => r.state === 'complete');
+  // The segment being recorded plays too, up to its last complete fragment.
+  const rows = (await video.catalog.overlapping(cameraId, from, to, MAX_SEGMENTS)).filter((r) => r.state === 'complete' || r.state === 'recording');
   const views: SegmentView[] = [];
   let startedAt = Number.POSITIVE_INFINITY;
   let endedAt = 0;

@@ -164,6 +164,16 @@ describe('software camera role (real process, real RTSPS)', () => {
     }
     const done = segments.find((x) => x.state === 'complete');
     assert.ok(done !== undefined, JSON.stringify(segments));
+    // The segment being recorded plays too, up to its last complete fragment.
+    const open = segments.find((x) => x.state === 'recording');
+    assert.ok(open !== undefined, JSON.stringify(segments));
+    // (Right after a segment starts it may hold no complete fragment yet: bounded retry.)
+    let liveClip = await admin.request('GET', `/api/v1/cameras/${LOCAL_CAMERA_ID}/playback?from=${open.startedAt}&to=${new Date().toISOString()}`);
+    for (let i = 0; i < 20 && liveClip.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      liveClip = await admin.request('GET', `/api/v1/cameras/${LOCAL_CAMERA_ID}/playback?from=${open.startedAt}&to=${new Date().toISOString()}`);
+    }
+    assert.equal(liveClip.status, 200, liveClip.text.slice(0, 200));
     const clip = await admin.request('GET', `/api/v1/cameras/${LOCAL_CAMERA_ID}/playback?from=${done.startedAt}&to=${done.endedAt ?? ''}`);
     assert.equal(clip.status, 200, clip.text.slice(0, 200));
     const clipFile = path.join(vigil.dir, 'local.mp4');

@@ -5,12 +5,16 @@
 // decided at the controller and the event in the platform's access events (ACS-5.6.1.1); the
 // platform stopped → the controller keeps deciding and buffers on disk; back → forwarded in order;
 // the controller restarted → its buffered log survives, the chain continues, locks start locked
-// (ACS-5.4.2.3).
+// (ACS-5.4.2.3). Issue #6: the door is the platform's, assigned to the controller; the platform
+// publishes the controller's set from its model, so a card of the platform unlocks the door at the
+// edge (measured card-to-unlock through the processes), expired / out-of-schedule / unknown cards
+// are refused, and the door keeps deciding offline and across a controller restart.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { cardNumberOf } from '../../src/access/card-key.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { runVigil, startVigil, startVigilRole, type VigilProcess, type VigilRole } from '../helpers/vigil-process.ts';
 
@@ -28,6 +32,9 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
   let reader: VigilRole;
   let controller: VigilRole;
   const ctlConfig = path.join(dir, 'controller.json');
+  /** The platform's door the controller drives (its ID names it in the controller's config). */
+  let doorId = '';
+  const doorLine = (what: string): RegExp => new RegExp(`door ${doorId}: ${what}`);
 
   const platformEvents = async (): Promise<AccessEventView[]> => {
     const r = await api.get<{ events: AccessEventView[] }>('/api/v1/access/events?limit=1000');
@@ -76,6 +83,18 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     const tokenValue = /^(vgl-enrol-\S+)$/m.exec(token.stdout)?.[1];
     assert.ok(tokenValue !== undefined, token.stdout);
 
+    // The platform's model: a site, a door assigned to the enrolling controller ctl-1.
+    const site = await api.post<{ id: string }>('/api/v1/access/sites', { name: 'Edge site', timezone: 'UTC' });
+    assert.equal(site.status, 201, site.text);
+    const door = await api.post<{ id: string }>('/api/v1/access/doors', { siteId: site.body.id, name: 'Front', lockOutput: 0, unlockSeconds: 3 });
+    assert.equal(door.status, 201, door.text);
+    doorId = door.body.id;
+    const notController = await api.request('PUT', `/api/v1/access/doors/${doorId}/controller`, { controllerId: 'no-such-device' });
+    assert.equal(notController.status, 400, notController.text);
+    const assigned = await api.request<{ controllerId: string }>('PUT', `/api/v1/access/doors/${doorId}/controller`, { controllerId: 'ctl-1' });
+    assert.equal(assigned.status, 200, assigned.text);
+    assert.equal(assigned.body.controllerId, 'ctl-1');
+
     reader = startVigilRole(['reader', '--simulate', '--listen', `${READER_HOST}:0`, '--install-mode', '--config', writeConfig('reader', {})]);
     roles.push(reader);
     const readerPort = Number(/listening on tcp:\S+:(\d+)$/.exec((await reader.waitForLine(/listening on tcp:/)).line)?.[1]);
@@ -87,7 +106,7 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
         platformCaFile: path.join(dir, 'platform.pem'),
         syncIntervalSeconds: 1,
         reconnectMaxSeconds: 1,
-        doors: [{ id: 'front', reader: `tcp:${READER_HOST}:${readerPort}`, lockOutput: 0, unlockSeconds: 3, maxOfflineMinutes: 60 }],
+        doors: [{ id: doorId, reader: `tcp:${READER_HOST}:${readerPort}`, lockOutput: 0, unlockSeconds: 3, maxOfflineMinutes: 60 }],
       },
     });
     // A wrong token is refused with the coded error, and nothing is stored.
@@ -106,7 +125,7 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     roles.push(controller);
     await controller.waitForLine(/reader installed with its own Secure Channel key/);
     await reader.waitForLine(/new Secure Channel key installed/);
-    await controller.waitForLine(/door front: reader online over the secure channel; lock output 0 set locked/);
+    await controller.waitForLine(doorLine('reader online over the secure channel; lock output 0 set locked'));
     await reader.waitForLine(/^output 0: locked$/);
     await controller.waitForLine(/sync: online with the platform \(attested\)/);
 
@@ -115,11 +134,63 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     const sent = performance.now();
     reader.send('card 90:324');
     const refused = await reader.waitForLine(/^led red$/, { from });
-    const decided = await controller.waitForLine(/door front: denied/);
+    const decided = await controller.waitForLine(doorLine('denied'));
     assert.match(decided.line, /denied \((no credential set|unknown credential)\)/);
     console.log(`# card typed → red LED at the reader, through the controller: ${(refused.at - sent).toFixed(1)} ms`);
     const events = await waitEvents(1);
-    assert.deepEqual(events.map((e) => [e.type, e.outcome, e.doorId]), [['access.denied', 'denied', 'front']]);
+    assert.deepEqual(events.map((e) => [e.type, e.outcome, e.doorId]), [['access.denied', 'denied', doorId]]);
+  });
+
+  test('the platform publishes the set from its model: an authorised card unlocks the door at the edge; unknown, expired and out-of-schedule cards are refused', async () => {
+    const now = Date.now();
+    const day = (offset: number): string => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
+    const always = await api.post<{ id: string }>('/api/v1/access/schedules', { name: 'Always', intervals: [{ days: [0, 1, 2, 3, 4, 5, 6], from: '00:00', to: '24:00' }] });
+    // Open every day but closed on holidays: yesterday, today and tomorrow (UTC) are holidays.
+    const closed = await api.post<{ id: string }>('/api/v1/access/schedules', { name: 'Closed these days', intervals: [{ days: [0, 1, 2, 3, 4, 5, 6], from: '00:00', to: '24:00' }], holidays: [-1, 0, 1].map((d) => ({ date: day(d), name: 'Closure', intervals: [] })) });
+    assert.equal(closed.status, 201, closed.text);
+    const staff = await api.post<{ id: string }>('/api/v1/access/levels', { name: 'Staff', scheduleId: always.body.id, doorIds: [doorId] });
+    const closure = await api.post<{ id: string }>('/api/v1/access/levels', { name: 'Closure', scheduleId: closed.body.id, doorIds: [doorId] });
+    const card = async (name: string, cn: number, levelId: string, validUntil: number | null): Promise<void> => {
+      const h = await api.post<{ id: string }>('/api/v1/access/cardholders', { name });
+      assert.equal(h.status, 201, h.text);
+      assert.equal((await api.request('PUT', `/api/v1/access/cardholders/${h.body.id}/levels`, { levelIds: [levelId] })).status, 200);
+      // card-key.ts: the platform's card number is the H10301 payload, facility 90 then card number.
+      // validUntil omitted rather than null: the API's null-or-integer schema coerces null to 0.
+      const c = await api.post('/api/v1/access/credentials', { cardholderId: h.body.id, cardFormat: 'h10301', cardNumber: cardNumberOf('h10301', 90, cn), ...(validUntil === null ? {} : { validUntil }) });
+      assert.equal(c.status, 201, c.text);
+    };
+    const from = controller.output.length;
+    await card('Alice', 324, staff.body.id, null);
+    await card('Bob', 325, staff.body.id, now - 60_000);
+    await card('Carol', 326, closure.body.id, null);
+    // Bob's card is published with its window and refused at the edge as expired.
+    await controller.waitForLine(/sync: credential set version \d+ \(3 credentials\)/, { from, timeoutMs: 20_000 });
+
+    const latencies: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const at = reader.output.length;
+      const sent = performance.now();
+      reader.send('card 90:324');
+      const unlocked = await reader.waitForLine(/^output 0: unlocked for 3\.0 s$/, { from: at });
+      latencies.push(unlocked.at - sent);
+      await reader.waitForLine(/^led green$/, { from: at });
+      await controller.waitForLine(doorLine('granted'), { from: controller.output.length - 1 });
+    }
+    latencies.sort((a, b) => a - b);
+    console.log(`# card typed → "unlocked for 3.0 s" at the reader, through the controller (10 reads): min ${latencies[0]?.toFixed(1)} ms, median ${latencies[5]?.toFixed(1)} ms, max ${latencies[9]?.toFixed(1)} ms`);
+
+    for (const [cn, reason] of [[325, 'expired'], [326, 'outside schedule'], [999, 'unknown credential']] as const) {
+      const at = reader.output.length;
+      const ctlAt = controller.output.length;
+      reader.send(`card 90:${cn}`);
+      await reader.waitForLine(/^led red$/, { from: at });
+      const line = await controller.waitForLine(doorLine('denied'), { from: ctlAt });
+      assert.match(line.line, new RegExp(`denied \\(${reason}\\)`));
+      assert.ok(!reader.output.slice(at).some((l) => l.startsWith('output 0: unlocked')), `card 90:${cn} did not unlock`);
+    }
+    const events = await waitEvents(14);
+    assert.deepEqual(events.map((e) => e.outcome), ['denied', ...Array<string>(10).fill('granted'), 'denied', 'denied', 'denied']);
+    assert.ok(events.filter((e) => e.outcome === 'granted').every((e) => e.doorId === doorId));
   });
 
   test('platform stopped: the controller keeps deciding and buffers; back: forwarded in order; controller restarted: the log survives and locks start locked', async () => {
@@ -130,30 +201,40 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     const from = controller.output.length;
     for (const card of ['90:1', '90:2', '90:3']) {
       reader.send(`card ${card}`);
-      await controller.waitForLine(/door front: denied/, { from: controller.output.length });
+      await controller.waitForLine(doorLine('denied'), { from: controller.output.length });
     }
-    assert.equal(controller.output.slice(from).filter((l) => /door front: denied/.test(l)).length, 3, 'three offline decisions');
+    assert.equal(controller.output.slice(from).filter((l) => doorLine('denied').test(l)).length, 3, 'three offline decisions');
+    // The authorised card keeps opening the door while the platform is away.
+    let at = reader.output.length;
+    reader.send('card 90:324');
+    await reader.waitForLine(/^output 0: unlocked for 3\.0 s$/, { from: at });
 
     // Restart the controller while the platform is down: the buffered decisions are on disk.
     assert.equal(await controller.stop(), 0);
     const journal = readFileSync(path.join(dir, 'controller-data', 'controller', 'events.journal'), 'utf8');
-    assert.equal(journal.trim().split('\n').length, 1 + 3, 'head + three buffered events');
-    assert.ok(!journal.includes('front') && !journal.includes('denied'), 'sealed on disk: no door, outcome or holder in clear');
+    assert.equal(journal.trim().split('\n').length, 1 + 4, 'head + four buffered events');
+    assert.ok(!journal.includes(doorId) && !journal.includes('denied') && !journal.includes('granted'), 'sealed on disk: no door, outcome or holder in clear');
     const readerFrom = reader.output.length;
     controller = startVigilRole(['controller', '--config', ctlConfig]);
     roles.push(controller);
     const reopened = await controller.waitForLine(/event log reopened at seq/);
-    assert.match(reopened.line, /at seq 4 \(3 not yet forwarded\)/);
+    assert.match(reopened.line, /at seq 18 \(4 not yet forwarded\); credential set version \d+ \(3 credentials\)/);
     await reader.waitForLine(/^output 0: locked$/, { from: readerFrom });
     reader.send('card 90:4');
-    await controller.waitForLine(/door front: denied .* event seq 5/);
+    await controller.waitForLine(doorLine('denied .* event seq 19'));
+    // Restarted without the platform: the restored set still opens the door for Alice.
+    at = reader.output.length;
+    reader.send('card 90:324');
+    await reader.waitForLine(/^output 0: unlocked for 3\.0 s$/, { from: at });
+    await controller.waitForLine(doorLine('granted .* event seq 20'));
 
     await startPlatform();
     api.csrfToken = (await api.post<{ csrfToken: string }>('/api/v1/auth/login', ADMIN)).body.csrfToken;
-    await controller.waitForLine(/sync: events forwarded up to seq 5/, { timeoutMs: 30_000 });
-    const events = await waitEvents(5);
-    assert.deepEqual(events.map((e) => e.details['controllerSeq']), [1, 2, 3, 4, 5], 'in order, none lost, none twice');
-    assert.ok(events.every((e) => e.type === 'access.denied' && e.doorId === 'front'));
+    await controller.waitForLine(/sync: events forwarded up to seq 20/, { timeoutMs: 30_000 });
+    const events = await waitEvents(20);
+    assert.deepEqual(events.map((e) => e.details['controllerSeq']), Array.from({ length: 20 }, (_, i) => i + 1), 'in order, none lost, none twice');
+    assert.ok(events.every((e) => e.doorId === doorId));
+    assert.deepEqual(events.slice(14).map((e) => e.outcome), ['denied', 'denied', 'denied', 'granted', 'denied', 'granted']);
     const alarms = await api.get<{ alarms: Array<{ type: string }> }>('/api/v1/alarms');
     assert.ok(!alarms.text.includes('device.events_tampered') && !alarms.text.includes('device.events_lost'), 'the chain continued across the restart: no gap, no tamper alarm');
   });

@@ -65,13 +65,13 @@ async function websocketHandshake(vigil: VigilProcess, path: string, headers: Re
   });
 }
 
-type VideoState = { currentTime: number; readyState: number };
+type VideoState = { currentTime: number; readyState: number; playbackRate: number };
 /** Polls a <video> (CDP function calls: the page's CSP forbids string evaluation) until `ok`. */
 async function videoReaches(video: Locator, ok: (v: VideoState) => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last: VideoState = { currentTime: 0, readyState: 0 };
+  let last: VideoState = { currentTime: 0, readyState: 0, playbackRate: 1 };
   while (Date.now() < deadline) {
-    last = await video.evaluate((el) => ({ currentTime: (el as unknown as VideoState).currentTime, readyState: (el as unknown as VideoState).readyState }));
+    last = await video.evaluate((el) => ({ currentTime: (el as unknown as VideoState).currentTime, readyState: (el as unknown as VideoState).readyState, playbackRate: (el as unknown as VideoState).playbackRate }));
     if (ok(last)) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -333,12 +333,23 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await page.getByRole('button', { name: 'Play back Loading dock' }).click();
     await page.getByRole('heading', { name: 'Playback: Loading dock' }).waitFor();
     await page.getByRole('button', { name: 'Find and play' }).click();
-    await page.getByText(/recording segment\(s\)/).or(page.getByRole('alert')).or(page.getByText('No recordings in this range.')).waitFor();
-    await shot('06-playback');
-    assert.equal(await page.getByText(/recording segment\(s\)/).count(), 1, await page.locator('main').innerText());
+    await page.getByTestId('playing-range').or(page.getByText('No recordings in this range.')).or(page.locator('.error')).first().waitFor();
+    assert.equal(await page.getByTestId('playing-range').count(), 1, await page.locator('main').innerText());
     // The browser plays the recording: its <video> advances.
     await videoReaches(page.locator('video.player'), (v) => v.currentTime > 0.5);
     await shot('06-playback');
+    // The timeline: a click in the middle of the recorded span seeks there; playback at 2× advances.
+    const firstRange = await page.getByTestId('playing-range').innerText();
+    const bar = await page.getByTestId('timeline').locator('.recorded').first().boundingBox();
+    assert.ok(bar !== null, 'the recording is drawn on the timeline');
+    await page.mouse.click(bar.x + bar.width * 0.6, bar.y + bar.height / 2);
+    await page.waitForFunction((before) => {
+      const now = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('[data-testid="playing-range"]')?.textContent;
+      return now !== undefined && now !== null && now !== before;
+    }, firstRange);
+    await page.getByLabel('Playback speed').selectOption('2');
+    await videoReaches(page.locator('video.player'), (v) => v.currentTime > 0.5 && v.playbackRate === 2);
+    await shot('06e-timeline-seek');
 
     // NVR-5.2.7.1a: export a signed evidence bundle in the browser; `vigil verify` accepts it.
     await page.getByLabel('Reason (recorded in the audit log and the bundle)').fill('Delivery dispute, dock 3');

@@ -91,7 +91,7 @@ function CurrentPage({ page, principal, onSignedOutEverywhere }: { page: Page; p
   switch (page) {
     case 'alarms': return <AlarmsPage key="alarms" canAcknowledge={can(principal, 'alarms.acknowledge')} />;
     case 'live': return <LiveGridPage key="live" />;
-    case 'cameras': return <CamerasPage key="cameras" canManage={can(principal, 'camera.manage')} />;
+    case 'cameras': return <CamerasPage key="cameras" canManage={can(principal, 'camera.manage')} canReadAlarms={can(principal, 'alarms.read')} />;
     case 'verify': return <section key="verify" aria-labelledby="page-title"><PageTitle>Verify evidence</PageTitle><VerifyEvidence /></section>;
     case 'audit': return <AuditPage key="audit" />;
     case 'storage': return <StoragePage key="storage" />;

@@ -6,15 +6,34 @@
 // bytes exactly as sent, so no re-serialisation is involved in verification.
 import { VigilError } from '../../core/errors.ts';
 import { verifySignature, type DeviceSigner } from '../../crypto/signer.ts';
+import type { DoorMode, ScheduleFacts } from '../platform/types.ts';
 
 export interface CredentialEntry {
-  /** Card format and number, e.g. 'h10301:90:324' or 'pin-free card number'. */
+  /** The credential key (src/access/card-key.ts), e.g. 'h10301:90:324'. */
   key: string;
   holderId: string;
-  /** Doors of this controller the holder may open (schedules are resolved by the platform). */
+  /** Doors of this controller the holder may open through an access level. */
   doors: string[];
+  /** Valid from this time (inclusive) … */
   notBefore: number;
+  /** … until this time (exclusive): credential and cardholder windows intersected. */
   notAfter: number;
+  /**
+   * Per door: the schedules (IDs in the payload's `schedules`) of the holder's access levels
+   * that include it; open while any is active. A door absent here is open at any time.
+   */
+  schedules?: Record<string, string[]>;
+  /** The holder may pass during a site lockdown (at any door of the locked-down site). */
+  lockdownOverride?: boolean;
+}
+
+/** What the controller must know of a door to decide like the platform. */
+export interface EdgeDoorFacts {
+  id: string;
+  mode: DoorMode;
+  /** The site's IANA time zone: schedules are evaluated in it. */
+  timezone: string;
+  lockdown: boolean;
 }
 
 export interface CredentialSetPayload {
@@ -26,6 +45,13 @@ export interface CredentialSetPayload {
   upserts: CredentialEntry[];
   /** Keys removed (delta only). */
   removals: string[];
+  /**
+   * The doors and the schedules the entries refer to, always complete (full set and delta
+   * alike: a handful of rows, replaced as a whole). Absent in sets built without a door model:
+   * then every door is a card door, never locked down, and entries carry no schedules.
+   */
+  doors?: EdgeDoorFacts[];
+  schedules?: ScheduleFacts[];
 }
 
 export interface SignedCredentialSet {
@@ -34,6 +60,8 @@ export interface SignedCredentialSet {
 }
 
 export const MAX_SET_ENTRIES = 5_000_000;
+export const MAX_SET_DOORS = 64;
+export const MAX_SET_SCHEDULES = 1000;
 
 export function signCredentialSet(signer: DeviceSigner, payload: CredentialSetPayload): SignedCredentialSet {
   const text = JSON.stringify(payload);
@@ -52,5 +80,7 @@ export function openCredentialSet(set: SignedCredentialSet, platformKeyPem: stri
   if (p.baseVersion !== null && (!Number.isSafeInteger(p.baseVersion) || p.baseVersion >= p.version)) throw bad('bad base version');
   if (!Array.isArray(p.upserts) || !Array.isArray(p.removals) || p.upserts.length + p.removals.length > MAX_SET_ENTRIES) throw bad('bad entries');
   if (p.baseVersion === null && p.removals.length > 0) throw bad('a full set has no removals');
+  if (p.doors !== undefined && (!Array.isArray(p.doors) || p.doors.length > MAX_SET_DOORS)) throw bad('bad doors');
+  if (p.schedules !== undefined && (!Array.isArray(p.schedules) || p.schedules.length > MAX_SET_SCHEDULES)) throw bad('bad schedules');
   return p;
 }

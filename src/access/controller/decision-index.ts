@@ -1,10 +1,23 @@
 // The controller's credential index: millions of entries decided in microseconds and in little
 // memory. Keys map to slots; a slot holds the holder, a bit set of doors (up to 64 per
 // controller), and the validity window, in typed arrays rather than one object per credential.
+// Per-door schedules are interned: holders with the same access levels share one profile.
+//
+// The order of the checks is the platform's (src/access/platform/decision-engine.ts), so the
+// edge refuses or grants exactly where the platform would: credential and holder window, PIN
+// (card-and-PIN doors need one, which a card-only read lacks), lockdown and its override, a
+// locked door, the access level, its schedule. Inactive credentials and holders are never
+// published, so they are unknown here.
 import { VigilError } from '../../core/errors.ts';
-import type { CredentialEntry } from './credential-set.ts';
+import type { CredentialEntry, EdgeDoorFacts } from './credential-set.ts';
 
-export type DenyReason = 'unknown credential' | 'not valid yet' | 'expired' | 'not allowed at this door';
+export type DenyReason = 'unknown credential' | 'not valid yet' | 'expired' | 'pin required' | 'lockdown' | 'door locked' | 'not allowed at this door' | 'outside schedule';
+
+/** The door as the set describes it, and the schedule check in its time zone. */
+export interface IndexDoor {
+  facts: EdgeDoorFacts;
+  scheduleActive(scheduleId: string, now: number): boolean;
+}
 export type IndexDecision = { granted: true; holderId: string } | { granted: false; reason: DenyReason; holderId: string | null };
 
 const MAX_DOORS = 64;
@@ -19,6 +32,11 @@ export class DecisionIndex {
   #doorsHi = new Uint32Array(1024);
   #notBefore = new Float64Array(1024);
   #notAfter = new Float64Array(1024);
+  /** Index into #profiles (0: no schedules) and the lockdown-override flag, per slot. */
+  #profileOf = new Uint32Array(1024);
+  #override = new Uint8Array(1024);
+  readonly #profiles: Array<Record<string, string[]> | undefined> = [undefined];
+  readonly #profileIndex = new Map<string, number>();
   readonly #free: number[] = [];
   #next = 0;
 
@@ -28,6 +46,8 @@ export class DecisionIndex {
 
   clear(): void {
     this.#slotOf.clear();
+    this.#profiles.length = 1;
+    this.#profileIndex.clear();
     this.#free.length = 0;
     this.#next = 0;
   }
@@ -51,6 +71,8 @@ export class DecisionIndex {
     this.#doorsHi[slot] = hi >>> 0;
     this.#notBefore[slot] = e.notBefore;
     this.#notAfter[slot] = e.notAfter;
+    this.#profileOf[slot] = this.#profile(e.schedules);
+    this.#override[slot] = e.lockdownOverride === true ? 1 : 0;
   }
 
   remove(key: string): void {
@@ -60,15 +82,35 @@ export class DecisionIndex {
     this.#free.push(slot);
   }
 
-  decide(key: string, doorId: string, now: number): IndexDecision {
+  /** `door`: the door as the set describes it; undefined for a set without a door model. */
+  decide(key: string, doorId: string, now: number, door?: IndexDoor): IndexDecision {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return { granted: false, reason: 'unknown credential', holderId: null };
     const holderId = this.#holders[this.#holderOf[slot] ?? 0] ?? '';
-    if (now < (this.#notBefore[slot] ?? 0)) return { granted: false, reason: 'not valid yet', holderId };
-    if (now > (this.#notAfter[slot] ?? 0)) return { granted: false, reason: 'expired', holderId };
+    const deny = (reason: DenyReason): IndexDecision => ({ granted: false, reason, holderId });
+    if (now < (this.#notBefore[slot] ?? 0)) return deny('not valid yet');
+    if (now >= (this.#notAfter[slot] ?? 0)) return deny('expired');
+    if (door?.facts.mode === 'card_and_pin') return deny('pin required');
+    if (door?.facts.lockdown === true) return this.#override[slot] === 1 ? { granted: true, holderId } : deny('lockdown');
+    if (door?.facts.mode === 'locked') return deny('door locked');
     const bit = this.#doorBit.get(doorId);
     const allowed = bit !== undefined && (bit < 32 ? ((this.#doorsLo[slot] ?? 0) >>> bit) & 1 : ((this.#doorsHi[slot] ?? 0) >>> (bit - 32)) & 1);
-    return allowed === 1 ? { granted: true, holderId } : { granted: false, reason: 'not allowed at this door', holderId };
+    if (allowed !== 1) return deny('not allowed at this door');
+    const schedules = this.#profiles[this.#profileOf[slot] ?? 0]?.[doorId];
+    if (schedules !== undefined && !(door !== undefined && schedules.some((id) => door.scheduleActive(id, now)))) return deny('outside schedule');
+    return { granted: true, holderId };
+  }
+
+  #profile(schedules: Record<string, string[]> | undefined): number {
+    if (schedules === undefined) return 0;
+    const text = JSON.stringify(Object.entries(schedules).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    let i = this.#profileIndex.get(text);
+    if (i === undefined) {
+      i = this.#profiles.length;
+      this.#profiles.push(schedules);
+      this.#profileIndex.set(text, i);
+    }
+    return i;
   }
 
   #bit(door: string): number {
@@ -104,5 +146,9 @@ export class DecisionIndex {
     this.#doorsHi = grow(this.#doorsHi, (n) => new Uint32Array(n));
     this.#notBefore = grow(this.#notBefore, (n) => new Float64Array(n));
     this.#notAfter = grow(this.#notAfter, (n) => new Float64Array(n));
+    this.#profileOf = grow(this.#profileOf, (n) => new Uint32Array(n));
+    const override = new Uint8Array(size);
+    override.set(this.#override);
+    this.#override = override;
   }
 }

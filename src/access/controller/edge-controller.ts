@@ -7,8 +7,10 @@
 import type { Clock } from '../../core/clock.ts';
 import { VigilError } from '../../core/errors.ts';
 import { EdgeEventLog } from '../edge-event-log.ts';
-import { openCredentialSet, type SignedCredentialSet } from './credential-set.ts';
-import { DecisionIndex, type DenyReason } from './decision-index.ts';
+import { scheduleActive } from '../platform/schedule.ts';
+import type { ScheduleFacts } from '../platform/types.ts';
+import { openCredentialSet, type CredentialSetPayload, type SignedCredentialSet } from './credential-set.ts';
+import { DecisionIndex, type DenyReason, type IndexDoor } from './decision-index.ts';
 
 export interface DoorPolicy {
   /** Keep deciding from the last set for this long without a sync, then deny (fail secure). */
@@ -29,7 +31,7 @@ export interface EdgeControllerOptions {
 
 export type ControllerDecision =
   | { granted: true; holderId: string }
-  | { granted: false; reason: DenyReason | 'no credential set' | 'offline too long' | 'unknown door'; holderId: string | null };
+  | { granted: false; reason: DenyReason | 'no credential set' | 'offline too long' | 'unknown door' | 'door not in the credential set'; holderId: string | null };
 
 export class EdgeController {
   readonly log: EdgeEventLog;
@@ -37,6 +39,8 @@ export class EdgeController {
   readonly #index = new DecisionIndex();
   #version = 0;
   #lastSyncAt: number | null = null;
+  /** The door model of the last set (undefined: a set without one), keyed by door ID. */
+  #doors: Map<string, IndexDoor> | undefined;
 
   constructor(o: EdgeControllerOptions) {
     this.#o = o;
@@ -83,6 +87,7 @@ export class EdgeController {
     if (p.baseVersion === null) this.#index.clear();
     for (const key of p.removals) this.#index.remove(key);
     for (const e of p.upserts) this.#index.upsert(e);
+    this.#doors = doorModel(p);
     this.#version = p.version;
     return { version: p.version, upserts: p.upserts.length, removals: p.removals.length, full: p.baseVersion === null };
   }
@@ -101,7 +106,8 @@ export class EdgeController {
     if (policy === undefined) decision = { granted: false, reason: 'unknown door', holderId: null };
     else if (this.#lastSyncAt === null) decision = { granted: false, reason: 'no credential set', holderId: null };
     else if (now - this.#lastSyncAt > policy.maxOfflineMs) decision = { granted: false, reason: 'offline too long', holderId: null };
-    else decision = this.#index.decide(credentialKey, doorId, now);
+    else if (this.#doors !== undefined && !this.#doors.has(doorId)) decision = { granted: false, reason: 'door not in the credential set', holderId: null };
+    else decision = this.#index.decide(credentialKey, doorId, now, this.#doors?.get(doorId));
     this.log.append({
       at: new Date(now).toISOString(),
       type: decision.granted ? 'access.granted' : 'access.denied',
@@ -111,4 +117,23 @@ export class EdgeController {
     });
     return decision;
   }
+}
+
+/** Each set carries the whole door model: the doors with their time zones, and the schedules. */
+function doorModel(p: CredentialSetPayload): Map<string, IndexDoor> | undefined {
+  if (p.doors === undefined) return undefined;
+  const schedules = new Map<string, ScheduleFacts>((p.schedules ?? []).map((s) => [s.id, s]));
+  return new Map(
+    p.doors.map((facts) => [
+      facts.id,
+      {
+        facts,
+        // Evaluated by the platform's own function: same intervals, holidays and time zone rules.
+        scheduleActive: (id: string, now: number) => {
+          const schedule = schedules.get(id);
+          return schedule !== undefined && scheduleActive(schedule, now, facts.timezone);
+        },
+      },
+    ]),
+  );
 }

@@ -7,6 +7,7 @@ import type { AlarmSink } from '../../alarms/types.ts';
 import { isVigilError } from '../../core/errors.ts';
 import type { OsdpCommand } from '../osdp/commands.ts';
 import type { OsdpCpEvent, OsdpTamperEvent } from '../osdp/events.ts';
+import { wiegandKey } from '../card-key.ts';
 import { decodeWiegand } from '../wiegand/formats.ts';
 import type { ControllerDecision, EdgeController } from './edge-controller.ts';
 
@@ -24,12 +25,11 @@ const OSDP_RAW_WIEGAND = 1;
 const LED_GREEN = 2;
 const LED_RED = 1;
 
-/** The credential key of a card read: the decoded card (h10301:FC:CN …) or the raw bits. */
+/** The credential key of a card read (convention in src/access/card-key.ts): the decoded card (h10301:FC:CN …) or the raw bits. */
 export function credentialKeyOfRead(format: number, bitCount: number, data: Buffer): string | null {
   if (format !== OSDP_RAW_WIEGAND) return `raw:${bitCount}:${data.toString('hex')}`;
   try {
-    const card = decodeWiegand({ bitCount, data });
-    return `${card.format.toLowerCase()}:${card.facilityCode}:${card.cardNumber}`;
+    return wiegandKey(decodeWiegand({ bitCount, data }));
   } catch (err) {
     if (isVigilError(err)) return null; // parity or length wrong: a bad read or a forged one
     throw err;

@@ -6,7 +6,8 @@
 // new set as a rollback.
 import type { Clock } from '../../core/clock.ts';
 import { VigilError } from '../../core/errors.ts';
-import type { CredentialEntry, CredentialSetPayload } from './credential-set.ts';
+import type { ScheduleFacts } from '../platform/types.ts';
+import type { CredentialEntry, CredentialSetPayload, EdgeDoorFacts } from './credential-set.ts';
 
 export type SetChanges = Omit<CredentialSetPayload, 'controllerId' | 'issuedAt'>;
 
@@ -15,8 +16,16 @@ export interface CredentialSetSource {
   changesSince(controllerId: string, have: number): Promise<SetChanges | null>;
 }
 
+/** The door model every set of a controller carries whole (credential-set.ts). */
+export interface DoorModel {
+  doors: EdgeDoorFacts[];
+  schedules: ScheduleFacts[];
+}
+
 interface Published {
   version: number;
+  model: DoorModel | undefined;
+  modelText: string;
   entries: Map<string, CredentialEntry>;
   /** version → the delta that produced it from the version before; oldest first. */
   deltas: Array<{ base: number; version: number; upserts: CredentialEntry[]; removals: string[] }>;
@@ -33,8 +42,16 @@ export class PublishedCredentialSets implements CredentialSetSource {
     this.#clock = clock;
   }
 
-  /** Publishes the complete entry list of a controller; returns the new version (or the old one if nothing changed). */
-  publish(controllerId: string, entries: readonly CredentialEntry[]): number {
+  /** Controllers published so far. */
+  controllers(): string[] {
+    return [...this.#byController.keys()];
+  }
+
+  /**
+   * Publishes the complete entry list of a controller, with its door model; returns the new
+   * version (or the old one if nothing changed).
+   */
+  publish(controllerId: string, entries: readonly CredentialEntry[], model?: DoorModel): number {
     const current = this.#byController.get(controllerId);
     if (current === undefined && this.#byController.size >= MAX_CONTROLLERS) throw new VigilError('VIGIL_VALIDATION', `at most ${MAX_CONTROLLERS} controllers`);
     const next = new Map(entries.map((e) => [e.key, e]));
@@ -45,10 +62,11 @@ export class PublishedCredentialSets implements CredentialSetSource {
       if (before === undefined || JSON.stringify(before) !== JSON.stringify(entry)) upserts.push(entry);
     }
     for (const key of current?.entries.keys() ?? []) if (!next.has(key)) removals.push(key);
-    if (current !== undefined && upserts.length === 0 && removals.length === 0) return current.version;
+    const modelText = JSON.stringify(model ?? null);
+    if (current !== undefined && upserts.length === 0 && removals.length === 0 && modelText === current.modelText) return current.version;
     const version = Math.max((current?.version ?? 0) + 1, this.#clock.now());
     const deltas = current === undefined ? [] : [...current.deltas, { base: current.version, version, upserts, removals }].slice(-DELTA_HISTORY);
-    this.#byController.set(controllerId, { version, entries: next, deltas });
+    this.#byController.set(controllerId, { version, model, modelText, entries: next, deltas });
     return version;
   }
 
@@ -56,7 +74,8 @@ export class PublishedCredentialSets implements CredentialSetSource {
     const p = this.#byController.get(controllerId);
     if (p === undefined || have === p.version) return null;
     const from = p.deltas.findIndex((d) => d.base === have);
-    if (have === 0 || from < 0) return { version: p.version, baseVersion: null, upserts: [...p.entries.values()], removals: [] };
+    const model = p.model === undefined ? {} : { doors: p.model.doors, schedules: p.model.schedules };
+    if (have === 0 || from < 0) return { version: p.version, baseVersion: null, upserts: [...p.entries.values()], removals: [], ...model };
     const upserts = new Map<string, CredentialEntry>();
     const removals = new Set<string>();
     for (const d of p.deltas.slice(from)) {
@@ -69,6 +88,6 @@ export class PublishedCredentialSets implements CredentialSetSource {
         upserts.set(e.key, e);
       }
     }
-    return { version: p.version, baseVersion: have, upserts: [...upserts.values()], removals: [...removals] };
+    return { version: p.version, baseVersion: have, upserts: [...upserts.values()], removals: [...removals], ...model };
   }
 }

@@ -109,6 +109,18 @@ describe('access routes', () => {
     assert.equal((await call('admin', 'POST', '/api/v1/access/cardholders', { name: 'Bob', pinHash: 'x' })).status, 400);
   });
 
+  test('an explicit null validity is "no limit", not 1970 (type coercion must not turn null into 0)', async () => {
+    const holder = await call('admin', 'POST', '/api/v1/access/cardholders', { name: 'Nia', validFrom: null, validUntil: null });
+    assert.equal(holder.status, 201);
+    assert.deepEqual([holder.body['validFrom'], holder.body['validUntil']], [null, null]);
+    const cred = await call('admin', 'POST', '/api/v1/access/credentials', { cardholderId: holder.body['id'], cardFormat: 'h10301', cardNumber: '4250', validUntil: null });
+    assert.equal(cred.status, 201);
+    assert.equal(cred.body['validUntil'], null);
+    const until = Date.UTC(2030, 0, 1);
+    const dated = await call('admin', 'POST', '/api/v1/access/credentials', { cardholderId: holder.body['id'], cardFormat: 'h10301', cardNumber: '4251', validUntil: until });
+    assert.equal(dated.body['validUntil'], until);
+  });
+
   test('CSV import through the API returns the per-row report', async () => {
     const r = await call('admin', 'POST', '/api/v1/access/import', { csv: 'name,card_format,card_number\nGrace,raw,9001\nBad,raw,x' });
     assert.equal(r.status, 200);

@@ -94,6 +94,7 @@ export class CardholderImport {
       else report.failed++;
     }
     auditChange(this.#audit, ctx, 'access.import', 'cardholders', { imported: report.imported, failed: report.failed });
+    if (report.imported > 0) this.#holders.changed();
     for (const r of report.rows) {
       if (r.ok && r.cardholderId !== undefined) auditChange(this.#audit, ctx, 'access.cardholder.create', `cardholder:${r.cardholderId}`, { via: 'import', line: r.line, credential: r.credentialId ?? null });
     }

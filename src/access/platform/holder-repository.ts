@@ -8,6 +8,14 @@ export type LevelRow = Selectable<AccessLevelsTable>;
 
 type Changes<R> = Partial<Omit<R, 'id' | 'created_at'>>;
 
+/** IN lists are split so no query passes more parameters than SQLite and PostgreSQL allow. */
+const CHUNK = 500;
+async function chunked<T>(ids: readonly string[], query: (part: string[]) => Promise<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += CHUNK) out.push(...(await query(ids.slice(i, i + CHUNK))));
+  return out;
+}
+
 export class HolderRepository {
   readonly #db: Kysely<Database>;
 
@@ -104,6 +112,27 @@ export class HolderRepository {
       const r = await tx.deleteFrom('access_levels').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     });
+  }
+
+  // ---- what one controller's credential set is compiled from (credential-set-publisher.ts)
+  async levelsByIds(ids: readonly string[]): Promise<LevelRow[]> {
+    return chunked(ids, (part) => this.#db.selectFrom('access_levels').selectAll().where('id', 'in', part).execute());
+  }
+  async levelDoorsOfDoors(doorIds: readonly string[]): Promise<Array<{ level_id: string; door_id: string }>> {
+    return chunked(doorIds, (part) => this.#db.selectFrom('access_level_doors').selectAll().where('door_id', 'in', part).execute());
+  }
+  async holderLevelsOfLevels(levelIds: readonly string[]): Promise<Array<{ cardholder_id: string; level_id: string }>> {
+    return chunked(levelIds, (part) => this.#db.selectFrom('access_cardholder_levels').selectAll().where('level_id', 'in', part).execute());
+  }
+  async lockdownOverrideHolderIds(limit: number): Promise<string[]> {
+    const rows = await this.#db.selectFrom('access_cardholders').select('id').where('lockdown_override', '=', 1).limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+  async cardholdersByIds(ids: readonly string[]): Promise<CardholderRow[]> {
+    return chunked(ids, (part) => this.#db.selectFrom('access_cardholders').selectAll().where('id', 'in', part).execute());
+  }
+  async credentialsOfHolders(ids: readonly string[]): Promise<CredentialRow[]> {
+    return chunked(ids, (part) => this.#db.selectFrom('access_credentials').selectAll().where('cardholder_id', 'in', part).execute());
   }
 
   async levelIdsOf(cardholderId: string): Promise<string[]> {

@@ -54,7 +54,11 @@ export class HolderService {
   readonly #audit: AuditSink;
   readonly #clock: Clock;
 
-  constructor(o: { store: Store; pins: PinHasher; audit: AuditSink; clock: Clock }) {
+  readonly #changed: () => void;
+
+  /** `changed`: told after every change a controller's credential set may depend on. */
+  constructor(o: { store: Store; pins: PinHasher; audit: AuditSink; clock: Clock; changed?: () => void }) {
+    this.#changed = o.changed ?? (() => {});
     this.repo = new HolderRepository(o.store.db);
     this.#sites = new SiteRepository(o.store.db);
     this.#pins = o.pins;
@@ -84,6 +88,7 @@ export class HolderService {
     await this.repo.insertCardholder(row);
     // The name is personal data: the audit log names the holder by ID only.
     auditChange(this.#audit, ctx, 'access.cardholder.create', `cardholder:${row.id}`, { status: row.status, lockdownOverride: row.lockdown_override === 1 });
+    this.#changed();
     return this.#holderView(row);
   }
   async updateCardholder(id: string, patch: Partial<CardholderInput>, ctx: RequestContext): Promise<CardholderView> {
@@ -100,18 +105,25 @@ export class HolderService {
     if (patch.lockdownOverride !== undefined) changes.lockdown_override = patch.lockdownOverride ? 1 : 0;
     await this.repo.updateCardholder(id, changes);
     auditChange(this.#audit, ctx, 'access.cardholder.update', `cardholder:${id}`, { fields: Object.keys(patch).sort().join(','), status: changes.status ?? null });
+    this.#changed();
     return this.getCardholder(id);
   }
   async deleteCardholder(id: string, ctx: RequestContext): Promise<void> {
     if (!(await this.repo.deleteCardholder(id))) throw notFound('cardholder', id);
     auditChange(this.#audit, ctx, 'access.cardholder.delete', `cardholder:${id}`);
+    this.#changed();
   }
   async setLevels(id: string, levelIds: string[], ctx: RequestContext): Promise<CardholderView> {
     await this.#holder(id);
     await this.checkLevelIds(levelIds);
     await this.repo.setLevelsOf(id, [...new Set(levelIds)]);
     auditChange(this.#audit, ctx, 'access.cardholder.levels', `cardholder:${id}`, { levels: [...new Set(levelIds)].sort().join(',') });
+    this.#changed();
     return this.getCardholder(id);
+  }
+  /** Tells the publisher that holders changed outside these methods (the CSV import). */
+  changed(): void {
+    this.#changed();
   }
   async checkLevelIds(levelIds: readonly string[]): Promise<void> {
     if (levelIds.length > MAX_LEVELS_PER_HOLDER) throw invalid('levelIds', `at most ${MAX_LEVELS_PER_HOLDER}`);
@@ -148,6 +160,7 @@ export class HolderService {
     const row = await this.newCredentialRow(input);
     await this.repo.insertCredential(row);
     auditChange(this.#audit, ctx, 'access.credential.create', `credential:${row.id}`, { cardholder: row.cardholder_id, format: row.card_format, hasPin: row.pin_hash !== null, hasDuressPin: row.duress_pin_hash !== null, status: row.status });
+    this.#changed();
     return credentialView(row);
   }
   async updateCredential(id: string, patch: Partial<Pick<CredentialInput, 'pin' | 'duressPin' | 'status' | 'validFrom' | 'validUntil'>>, ctx: RequestContext): Promise<CredentialView> {
@@ -166,11 +179,13 @@ export class HolderService {
     await this.repo.updateCredential(id, changes);
     // Which fields changed, never the PIN values.
     auditChange(this.#audit, ctx, 'access.credential.update', `credential:${id}`, { fields: Object.keys(patch).sort().join(','), status: changes.status ?? null });
+    this.#changed();
     return this.getCredential(id);
   }
   async deleteCredential(id: string, ctx: RequestContext): Promise<void> {
     if (!(await this.repo.deleteCredential(id))) throw notFound('credential', id);
     auditChange(this.#audit, ctx, 'access.credential.delete', `credential:${id}`);
+    this.#changed();
   }
 
   // ---- access levels
@@ -193,6 +208,7 @@ export class HolderService {
     const row: LevelRow = { id: randomUUID(), name: input.name, schedule_id: input.scheduleId, created_at: now, updated_at: now };
     await this.repo.insertLevel(row, doorIds);
     auditChange(this.#audit, ctx, 'access.level.create', `level:${row.id}`, { name: row.name, schedule: row.schedule_id, doors: doorIds.join(',') });
+    this.#changed();
     return this.getLevel(row.id);
   }
   async updateLevel(id: string, patch: Partial<LevelInput>, ctx: RequestContext): Promise<LevelView> {
@@ -207,11 +223,13 @@ export class HolderService {
     if (patch.scheduleId !== undefined) changes.schedule_id = patch.scheduleId;
     await this.repo.updateLevel(id, changes, patch.doorIds === undefined ? undefined : doorIds);
     auditChange(this.#audit, ctx, 'access.level.update', `level:${id}`, { fields: Object.keys(patch).sort().join(','), doors: patch.doorIds === undefined ? null : doorIds.join(',') });
+    this.#changed();
     return this.getLevel(id);
   }
   async deleteLevel(id: string, ctx: RequestContext): Promise<void> {
     if (!(await this.repo.deleteLevel(id))) throw notFound('access level', id);
     auditChange(this.#audit, ctx, 'access.level.delete', `level:${id}`);
+    this.#changed();
   }
 
   async #checkLevel(scheduleId: string, doorIds: readonly string[]): Promise<string[]> {

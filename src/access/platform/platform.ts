@@ -3,6 +3,7 @@ import type { AlarmSink } from '../../alarms/types.ts';
 import type { AuditSink } from '../../audit/types.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Store } from '../../store/database.ts';
+import { CredentialSetPublisher, type CredentialSetSink, type PublishResult } from './credential-set-publisher.ts';
 import { CardholderImport } from './csv-import.ts';
 import { DoorService } from './door-service.ts';
 import { AccessEventLog } from './event-log.ts';
@@ -16,15 +17,21 @@ export interface AccessPlatform {
   doors: DoorService;
   imports: CardholderImport;
   events: AccessEventLog;
+  /** Publishes the controllers' credential sets after every change (when a sink is given). */
+  publisher: CredentialSetPublisher | undefined;
 }
 
 /** `keys` is the keyring: the PIN MAC key is its DEK of purpose 'access.pin'. */
-export function createAccessPlatform(o: { store: Store; keys: PinKeySource; audit: AuditSink; alarms: AlarmSink; clock: Clock }): AccessPlatform {
+/** `credentialSets`: where controllers' sets are published (the sync listener's source). */
+export function createAccessPlatform(o: { store: Store; keys: PinKeySource; audit: AuditSink; alarms: AlarmSink; clock: Clock; credentialSets?: CredentialSetSink; onPublished?: (results: PublishResult[]) => void }): AccessPlatform {
   const events = new AccessEventLog(o.store);
   const pins = new PinHasher(o.keys);
-  const holders = new HolderService({ store: o.store, pins, audit: o.audit, clock: o.clock });
+  const publisher = o.credentialSets === undefined ? undefined : new CredentialSetPublisher({ store: o.store, sink: o.credentialSets, alarms: o.alarms, ...(o.onPublished === undefined ? {} : { onPublished: o.onPublished }) });
+  const changed = (): void => publisher?.changed();
+  const holders = new HolderService({ store: o.store, pins, audit: o.audit, clock: o.clock, changed });
   return {
-    sites: new SiteService({ store: o.store, audit: o.audit, alarms: o.alarms, clock: o.clock, events }),
+    publisher,
+    sites: new SiteService({ store: o.store, audit: o.audit, alarms: o.alarms, clock: o.clock, events, changed }),
     holders,
     doors: new DoorService({ store: o.store, events, pins, alarms: o.alarms, clock: o.clock }),
     imports: new CardholderImport({ holders, audit: o.audit }),

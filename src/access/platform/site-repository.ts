@@ -92,9 +92,37 @@ export class SiteRepository {
   async deleteDoor(id: string): Promise<boolean> {
     return this.#db.transaction().execute(async (tx) => {
       await tx.deleteFrom('access_level_doors').where('door_id', '=', id).execute();
+      await tx.deleteFrom('access_door_controllers').where('door_id', '=', id).execute();
       const r = await tx.deleteFrom('access_doors').where('id', '=', id).executeTakeFirst();
       return Number(r.numDeletedRows) > 0;
     });
+  }
+
+  async doorController(doorId: string): Promise<string | undefined> {
+    const r = await this.#db.selectFrom('access_door_controllers').select('controller_id').where('door_id', '=', doorId).executeTakeFirst();
+    return r?.controller_id;
+  }
+  async setDoorController(doorId: string, controllerId: string | null, now: number): Promise<void> {
+    await this.#db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('access_door_controllers').where('door_id', '=', doorId).execute();
+      if (controllerId !== null) await tx.insertInto('access_door_controllers').values({ door_id: doorId, controller_id: controllerId, assigned_at: now }).execute();
+    });
+  }
+  async doorsOfController(controllerId: string, limit: number): Promise<DoorRow[]> {
+    return this.#db.selectFrom('access_doors').innerJoin('access_door_controllers', 'access_door_controllers.door_id', 'access_doors.id').selectAll('access_doors').where('access_door_controllers.controller_id', '=', controllerId).orderBy('access_doors.id').limit(limit).execute();
+  }
+  async countDoorsOfController(controllerId: string): Promise<number> {
+    const r = await this.#db.selectFrom('access_door_controllers').select((eb) => eb.fn.countAll<string>().as('n')).where('controller_id', '=', controllerId).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+  /** Controllers with at least one door. */
+  async assignedControllers(limit: number): Promise<string[]> {
+    const rows = await this.#db.selectFrom('access_door_controllers').select('controller_id').distinct().orderBy('controller_id').limit(limit).execute();
+    return rows.map((r) => r.controller_id);
+  }
+  /** The device registry's kind and status of a device (007), for assignment checks. */
+  async device(id: string): Promise<{ kind: string; status: string } | undefined> {
+    return this.#db.selectFrom('devices').select(['kind', 'status']).where('id', '=', id).executeTakeFirst();
   }
 
   async insertSchedule(row: ScheduleRow): Promise<void> {

@@ -17,6 +17,9 @@ export const MAX_SITES = 100;
 export const MAX_AREAS_PER_SITE = 200;
 export const MAX_DOORS = 5000;
 export const MAX_SCHEDULES = 500;
+/** A controller's decision index holds at most 64 doors (decision-index.ts). */
+export const MAX_DOORS_PER_CONTROLLER = 64;
+export const MAX_CONTROLLERS = 10_000;
 
 export interface SiteView { id: string; name: string; timezone: string; lockdown: boolean; lockdownChangedAt: number | null; createdAt: number; updatedAt: number }
 export interface AreaView { id: string; siteId: string; name: string; antiPassback: AntiPassbackMode }
@@ -65,12 +68,16 @@ export class SiteService {
   readonly #clock: Clock;
   readonly #events: AccessEventLog;
 
-  constructor(o: { store: Store; audit: AuditSink; alarms: AlarmSink; clock: Clock; events: AccessEventLog }) {
+  readonly #changed: () => void;
+
+  /** `changed`: told after every change a controller's credential set may depend on. */
+  constructor(o: { store: Store; audit: AuditSink; alarms: AlarmSink; clock: Clock; events: AccessEventLog; changed?: () => void }) {
     this.repo = new SiteRepository(o.store.db);
     this.#audit = o.audit;
     this.#alarms = o.alarms;
     this.#clock = o.clock;
     this.#events = o.events;
+    this.#changed = o.changed ?? (() => {});
   }
 
   // ---- sites
@@ -106,6 +113,7 @@ export class SiteService {
     }
     await this.repo.updateSite(id, changes);
     auditChange(this.#audit, ctx, 'access.site.update', `site:${id}`, { fields: Object.keys(patch).sort().join(',') });
+    this.#changed();
     return siteView(await this.#site(id));
   }
   async deleteSite(id: string, ctx: RequestContext): Promise<void> {
@@ -121,6 +129,7 @@ export class SiteService {
     const now = this.#clock.now();
     await this.repo.updateSite(id, { lockdown: on ? 1 : 0, lockdown_changed_at: now, updated_at: now });
     auditChange(this.#audit, ctx, on ? 'access.lockdown.on' : 'access.lockdown.off', `site:${id}`, { was: site.lockdown === 1 });
+    this.#changed();
     await this.#events.append({ ts: isoTime(now), category: 'lockdown', type: on ? 'lockdown.on' : 'lockdown.off', outcome: 'info', reason: on ? 'lockdown_on' : 'lockdown_off', source: actorName(ctx), siteId: id, doorId: null, cardholderId: null, credentialId: null, details: { sourceIp: ctx.sourceIp } });
     const key = `access.lockdown|site:${id}`;
     if (on) this.#alarms.raise({ type: 'access.lockdown', severity: 'critical', source: `site:${id}`, message: `site ${site.name} locked down`, dedupeKey: key });
@@ -190,11 +199,34 @@ export class SiteService {
     if (patch.name !== undefined && patch.name !== current.name && (await this.repo.doorByName(current.siteId, patch.name)) !== undefined) throw new VigilError('VIGIL_CONFLICT', `a door named ${patch.name} exists on this site`);
     await this.repo.updateDoor(id, { ...doorColumns(merged), updated_at: this.#clock.now() });
     auditChange(this.#audit, ctx, 'access.door.update', `door:${id}`, { fields: Object.keys(patch).sort().join(','), mode: merged.mode });
+    this.#changed();
     return doorView(await this.door(id));
   }
   async deleteDoor(id: string, ctx: RequestContext): Promise<void> {
     if (!(await this.repo.deleteDoor(id))) throw notFound('door', id);
     auditChange(this.#audit, ctx, 'access.door.delete', `door:${id}`);
+    this.#changed();
+  }
+
+  /** The enrolled controller driving a door, or null. */
+  async doorController(id: string): Promise<{ doorId: string; controllerId: string | null }> {
+    await this.door(id);
+    return { doorId: id, controllerId: (await this.repo.doorController(id)) ?? null };
+  }
+  /** Assigns a door to an enrolled controller (its device ID), or clears it with null. */
+  async setDoorController(id: string, controllerId: string | null, ctx: RequestContext): Promise<{ doorId: string; controllerId: string | null }> {
+    await this.door(id);
+    const before = (await this.repo.doorController(id)) ?? null;
+    if (controllerId !== null && controllerId !== before) {
+      const device = await this.repo.device(controllerId);
+      if (device === undefined || device.kind !== 'controller') throw invalid('controllerId', 'not a door controller of the device registry');
+      if (device.status === 'revoked') throw invalid('controllerId', 'the controller is revoked');
+      if ((await this.repo.countDoorsOfController(controllerId)) >= MAX_DOORS_PER_CONTROLLER) throw new VigilError('VIGIL_CONFLICT', `a controller drives at most ${MAX_DOORS_PER_CONTROLLER} doors`);
+    }
+    await this.repo.setDoorController(id, controllerId, this.#clock.now());
+    auditChange(this.#audit, ctx, controllerId === null ? 'access.door.controller.clear' : 'access.door.controller.set', `door:${id}`, { controller: controllerId, was: before });
+    this.#changed();
+    return { doorId: id, controllerId };
   }
 
   async #checkDoor(d: DoorInput): Promise<Required<DoorInput>> {
@@ -260,6 +292,7 @@ export class SiteService {
     }
     await this.repo.updateSchedule(id, changes);
     auditChange(this.#audit, ctx, 'access.schedule.update', `schedule:${id}`, { fields: Object.keys(patch).sort().join(',') });
+    this.#changed();
     return scheduleView(await this.#schedule(id));
   }
   async deleteSchedule(id: string, ctx: RequestContext): Promise<void> {
@@ -267,6 +300,7 @@ export class SiteService {
     if ((await this.repo.scheduleUsers(id)) > 0) throw new VigilError('VIGIL_ACCESS_IN_USE', 'access levels or doors still use this schedule');
     await this.repo.deleteSchedule(id);
     auditChange(this.#audit, ctx, 'access.schedule.delete', `schedule:${id}`);
+    this.#changed();
   }
 
   async door(id: string): Promise<DoorRow> {

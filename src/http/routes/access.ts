@@ -10,7 +10,7 @@ import { ANTI_PASSBACK_MODES, CARDHOLDER_STATUSES, CARD_FORMATS, CREDENTIAL_STAT
 import { scopedIds, type ResourceScope } from '../../identity/permissions.ts';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
-import { Ok, principalOf, requestContext } from './common.ts';
+import { Nullable, Ok, principalOf, requestContext } from './common.ts';
 
 export interface AccessRouteDeps {
   services: { access: AccessPlatform };
@@ -18,7 +18,6 @@ export interface AccessRouteDeps {
 
 const Id = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
 type IdParams = Static<typeof Id>;
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Uuid = Type.String({ format: 'uuid' });
@@ -56,6 +55,8 @@ const Door = Type.Object({
   unlockSeconds: Type.Integer(), heldOpenSeconds: Type.Integer(), interlockGroup: Nullable(Type.String()), unlockScheduleId: Nullable(Type.String()),
   firstPersonIn: Type.Boolean(), createdAt: Type.Integer(), updatedAt: Type.Integer(),
 });
+const DoorController = Type.Object({ doorId: Type.String(), controllerId: Nullable(Type.String()) });
+const SetDoorController = Type.Object({ controllerId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$', description: 'Device ID of an enrolled door controller (device registry)' }) }, strict);
 const DoorStatus = Type.Object({ doorId: Type.String(), open: Type.Boolean(), unlocked: Type.Boolean(), heldOpenAlarm: Type.Boolean(), forcedOpenAlarm: Type.Boolean() });
 const Interval = Type.Object({ days: Type.Array(Type.Integer({ minimum: 0, maximum: 6 }), { minItems: 1, maxItems: 7 }), from: Hhmm, to: Hhmm }, strict);
 const Holiday = Type.Object({ date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }), name: Name, intervals: Type.Array(Type.Object({ from: Hhmm, to: Hhmm }, strict), { maxItems: 8 }) }, strict);
@@ -127,6 +128,10 @@ export async function accessRoutes(app: FastifyInstance, { services }: AccessRou
     await sites.deleteDoor(r.params.id, requestContext(r));
     return ok;
   });
+  // Which enrolled controller drives the door: its credential set is compiled from this (issue #6).
+  app.get<{ Params: IdParams }>(`${P}/doors/:id/controller`, { config: { access: access.permission('door.view', doorScope) }, schema: { params: Id, response: { 200: DoorController, ...Errors } } }, async (r) => sites.doorController(r.params.id));
+  app.put<{ Params: IdParams; Body: Static<typeof SetDoorController> }>(`${P}/doors/:id/controller`, { config: { access: access.permission('door.manage', doorScope) }, schema: { params: Id, body: SetDoorController, response: { 200: DoorController, ...Errors } } }, async (r) => sites.setDoorController(r.params.id, r.body.controllerId, requestContext(r)));
+  app.delete<{ Params: IdParams }>(`${P}/doors/:id/controller`, { config: { access: access.permission('door.manage', doorScope) }, schema: { params: Id, response: { 200: DoorController, ...Errors } } }, async (r) => sites.setDoorController(r.params.id, null, requestContext(r)));
   app.get<{ Params: IdParams }>(`${P}/doors/:id/status`, { config: { access: access.permission('door.view', doorScope) }, schema: { params: Id, response: { 200: DoorStatus, ...Errors } } }, async (r) => doors.status(r.params.id));
 
   // ---- schedules

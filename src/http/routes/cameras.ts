@@ -9,7 +9,7 @@ import { RECORDING_MODES } from '../../video/cameras/camera-service.ts';
 import { access } from '../access.ts';
 import { ErrorBody } from '../errors.ts';
 import type { RouteDeps } from '../services.ts';
-import { Empty, Ok, actorOf, principalOf, requestContext } from './common.ts';
+import { Empty, Nullable, Ok, actorOf, principalOf, requestContext } from './common.ts';
 import { playbackClip, type Clip } from '../../video/playback.ts';
 import type { PreparedEvidence } from '../../video/export/evidence-export.ts';
 import { MIN_BUNDLE_PASSWORD_LENGTH } from '../../video/export/evidence-format.ts';
@@ -20,14 +20,14 @@ const Window = Type.Object(
   { additionalProperties: false },
 );
 export const Mode = Type.Union(RECORDING_MODES.map((m) => Type.Literal(m)));
-const Fingerprint = Type.Union([Type.String({ pattern: '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' }), Type.Null()]);
+const Fingerprint = Nullable(Type.String({ pattern: '^([0-9A-F]{2}:){31}[0-9A-F]{2}$' }));
 const CameraFields = {
   name: Type.String({ minLength: 1, maxLength: 64 }),
   url: Type.String({ minLength: 8, maxLength: 1024 }),
   username: Type.String({ minLength: 1, maxLength: 128 }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
   tlsFingerprint256: Fingerprint,
-  tlsCaPem: Type.Union([Type.String({ minLength: 1, maxLength: 65_536 }), Type.Null()]),
+  tlsCaPem: Nullable(Type.String({ minLength: 1, maxLength: 65_536 })),
   recordingMode: Mode,
   schedule: Type.Array(Window, { maxItems: 28 }),
   retentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),

@@ -1,11 +1,17 @@
 // Shared pieces of the route modules: request context, the session cookie, common schemas.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { VigilError } from '../../core/errors.ts';
 import { heldPermissions } from '../../identity/permissions.ts';
 import { restrictedReason } from '../../identity/principal.ts';
 import type { IssuedSession, Principal, RequestContext } from '../../identity/types.ts';
 import { SESSION_COOKIE } from '../access.ts';
+
+/**
+ * A request field that is T or null, as one schema with a type list: with type coercion on (the
+ * app's ajv), an anyOf of T and null would coerce a null into T first (null → 0 for an integer).
+ */
+export const Nullable = <T extends TSchema & { type: string }>(t: T) => Type.Unsafe<Static<T> | null>({ ...t, type: [t.type, 'null'] });
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const ctx: RequestContext = { sourceIp: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 256) };

@@ -37,11 +37,18 @@ async function readExactly(handle: FileHandle, length: number, position: number)
   return buffer;
 }
 
+export interface ReadOptions {
+  /** Skip fragments that end at or before this (ms from the segment start); the init is always read. */
+  fromMs?: number;
+  /** The segment is still being written: a record not yet complete ends the read instead of failing it. */
+  open?: boolean;
+}
+
 /**
  * The records of a segment file in order. Throws VIGIL_VIDEO_SEGMENT_TAMPERED when a record fails
  * authentication and VIGIL_VIDEO_SEGMENT_MALFORMED when the structure is broken.
  */
-export async function* readSegmentFile(file: string, segmentId: string, dek: Buffer, options: { fromMs?: number } = {}): AsyncGenerator<SegmentRecord> {
+export async function* readSegmentFile(file: string, segmentId: string, dek: Buffer, options: ReadOptions = {}): AsyncGenerator<SegmentRecord> {
   const handle = await openFile(file, 'r');
   try {
     const header = await readExactly(handle, FILE_HEADER_BYTES, 0);
@@ -54,7 +61,10 @@ export async function* readSegmentFile(file: string, segmentId: string, dek: Buf
       const h = decodeRecordHeader(rawHeader);
       if (h.index !== expected) throw new VigilError('VIGIL_VIDEO_SEGMENT_TAMPERED', `record ${expected} carries index ${h.index}`);
       const sealed = await readExactly(handle, h.sealedLength, at + RECORD_HEADER_BYTES);
-      if (sealed === undefined) throw new VigilError('VIGIL_VIDEO_SEGMENT_MALFORMED', `record ${expected} is truncated`);
+      if (sealed === undefined) {
+        if (options.open === true) return; // the writer is still appending it
+        throw new VigilError('VIGIL_VIDEO_SEGMENT_MALFORMED', `record ${expected} is truncated`);
+      }
       at += RECORD_HEADER_BYTES + h.sealedLength;
       // Fragments wholly before the requested start are skipped unopened; the init never is.
       if (h.kind === 'fragment' && options.fromMs !== undefined && h.startMs + h.durationMs <= options.fromMs) continue;

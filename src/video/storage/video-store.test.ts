@@ -15,6 +15,7 @@ import { Keyring } from '../../crypto/keyring.ts';
 import { RecordingAlarmSink, RecordingAuditSink, silentLogger } from '../../audit/test-doubles.ts';
 import { VideoStore, parseVolumes } from './video-store.ts';
 import { segmentPath } from './volumes.ts';
+import { encodeRecordHeader } from './segment-format.ts';
 
 const T0 = Date.parse('2026-11-23T08:00:00Z');
 
@@ -200,6 +201,25 @@ describeOnEachStore('video store', (get) => {
     assert.equal((await reopened.verifySegment(writer.id)).ok, true);
     await reopened.close();
     rmSync(crashRoot, { recursive: true, force: true });
+  });
+
+  test('a segment still recording reads up to its last complete record; a half-written record is not tamper', async () => {
+    const liveRoot = mkdtempSync(path.join(tmpdir(), 'vigil-video-open-'));
+    const video = await openVideo(videoConfig(liveRoot));
+    const writer = await video.startSegment('cam-open', INIT, T0);
+    for (let i = 0; i < 3; i++) await writer.appendFragment(fragment(i), T0 + i * 1000, 1000);
+    // The writer is in the middle of its next append on every copy: the header is out, part of the record too.
+    const torn = Buffer.concat([encodeRecordHeader({ kind: 'fragment', index: 4, startMs: 3000, durationMs: 1000, sealedLength: 4096 }), randomBytes(100)]);
+    for (const volume of ['a', 'b']) appendFileSync(segmentPath({ path: path.join(liveRoot, volume) }, 'cam-open', writer.id), torn);
+    assert.equal((await video.catalog.get(writer.id))?.state, 'recording');
+    const tampers = (): number => alarms.raised.filter((a) => a.type === 'video.tamper').length;
+    const before = tampers();
+    const kinds: string[] = [];
+    for await (const r of video.readSegment(writer.id)) kinds.push(r.kind);
+    assert.deepEqual(kinds, ['init', 'fragment', 'fragment', 'fragment']);
+    assert.equal(tampers(), before, 'a torn tail of an open segment is no tamper');
+    await video.close();
+    rmSync(liveRoot, { recursive: true, force: true });
   });
 
   test('CAM-T-priv-1: retention shreds old segments (key first), the chain still verifies', async () => {

@@ -162,6 +162,7 @@ export class VideoStore {
   }
 
   /** The records of a segment, authenticated; a failure raises the tamper alarm. */
+  /** A segment's records; one still recording is read up to its last complete record (live playback). */
   async *readSegment(id: string, options: { fromMs?: number } = {}): AsyncGenerator<SegmentRecord> {
     const row = await this.catalog.get(id);
     if (row === undefined) throw new VigilError('VIGIL_NOT_FOUND', `no segment ${id}`);
@@ -169,7 +170,7 @@ export class VideoStore {
     try {
       const volume = this.#readableCopy(row);
       try {
-        yield* readSegmentFile(segmentPath(volume, row.camera_id, row.id), row.id, dek, options);
+        yield* readSegmentFile(segmentPath(volume, row.camera_id, row.id), row.id, dek, { ...options, open: row.state === 'recording' });
       } catch (err) {
         if (isVigilError(err, 'VIGIL_VIDEO_SEGMENT_TAMPERED') || isVigilError(err, 'VIGIL_VIDEO_SEGMENT_MALFORMED')) await this.#tampered(row, volume.id, err.message);
         throw err;

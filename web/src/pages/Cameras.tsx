@@ -1,10 +1,11 @@
 // Cameras the user may see, and per camera a playback view: a time range, its recordings, the
 // clip played by the browser's own <video>, and a signed evidence export of the range
 // (NVR-5.2.7.1a: the server audits every playback and export).
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { api, downloadPost, formatTime, isoFromLocal, localInputValue, messageOf, saveBlob } from '../api.ts';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { api, downloadPost, isoFromLocal, localInputValue, messageOf, saveBlob } from '../api.ts';
 import { ErrorMessage, Field, PageTitle } from '../ui.tsx';
 import { LiveView } from './LiveView.tsx';
+import { Timeline } from './Timeline.tsx';
 import { AddOnvifCamera } from './AddOnvifCamera.tsx';
 
 interface Camera { id: string; name: string; recordingMode: string; enabled: boolean; retentionDays: number }
@@ -47,7 +48,7 @@ function HealthCell({ health }: { health: Health | undefined }): ReactNode {
 
 interface Segment { id: string; state: string; startedAt: string; endedAt: string | null; bytes: number }
 
-export function CamerasPage({ canManage }: { canManage: boolean }): ReactNode {
+export function CamerasPage({ canManage, canReadAlarms }: { canManage: boolean; canReadAlarms: boolean }): ReactNode {
   const [cameras, setCameras] = useState<Camera[] | null>(null);
   const [selected, setSelected] = useState<{ camera: Camera; view: 'live' | 'playback' } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -66,7 +67,7 @@ export function CamerasPage({ canManage }: { canManage: boolean }): ReactNode {
   if (selected !== null) {
     return selected.view === 'live'
       ? <LiveView camera={selected.camera} onBack={() => setSelected(null)} />
-      : <PlaybackView camera={selected.camera} onBack={() => setSelected(null)} />;
+      : <PlaybackView camera={selected.camera} canReadAlarms={canReadAlarms} onBack={() => setSelected(null)} />;
   }
   return (
     <section aria-labelledby="page-title">
@@ -96,62 +97,76 @@ export function CamerasPage({ canManage }: { canManage: boolean }): ReactNode {
   );
 }
 
-function PlaybackView({ camera, onBack }: { camera: Camera; onBack: () => void }): ReactNode {
+function PlaybackView({ camera, canReadAlarms, onBack }: { camera: Camera; canReadAlarms: boolean; onBack: () => void }): ReactNode {
   const now = new Date();
   const [from, setFrom] = useState(localInputValue(new Date(now.getTime() - 10 * 60_000)));
   // The input has minute precision: round the end up so what was just recorded is included.
   const [to, setTo] = useState(localInputValue(new Date(now.getTime() + 60_000)));
   const [segments, setSegments] = useState<Segment[] | null>(null);
-  const [src, setSrc] = useState<string | null>(null);
-  const [range, setRange] = useState<{ from: string; to: string } | null>(null);
+  const [clip, setClip] = useState<{ src: string; from: number; to: number } | null>(null);
+  const [speed, setSpeed] = useState(1);
   const [error, setError] = useState<string | null>(null);
+  const player = useRef<HTMLVideoElement>(null);
+  const base = `/api/v1/cameras/${encodeURIComponent(camera.id)}`;
 
-  async function submit(event: FormEvent): Promise<void> {
-    event.preventDefault();
+  /** Plays up to 5 minutes (the server's bound) from the first recording at or after `startMs`, before `endMs`. */
+  async function play(startMs: number, endMs: number): Promise<void> {
     setError(null);
-    setSrc(null);
-    setRange(null);
-    let chosen: { from: string; to: string };
-    try {
-      chosen = { from: isoFromLocal(from), to: isoFromLocal(to) };
-      if (Date.parse(chosen.to) <= Date.parse(chosen.from)) throw new Error('The end must be after the start.');
-    } catch (err) {
-      setError(messageOf(err));
-      return;
-    }
-    const query = new URLSearchParams(chosen).toString();
-    const base = `/api/v1/cameras/${encodeURIComponent(camera.id)}`;
+    setClip(null);
+    const query = new URLSearchParams({ from: new Date(startMs).toISOString(), to: new Date(endMs).toISOString() }).toString();
     try {
       const found = (await api<{ segments: Segment[] }>('GET', `${base}/recordings?${query}`)).segments;
       setSegments(found);
       const first = found[0];
-      if (first !== undefined) {
-        // One playback request covers at most 5 minutes (the server's bound): from the first recording on.
-        const start = Math.max(Date.parse(chosen.from), Date.parse(first.startedAt));
-        const end = Math.min(Date.parse(chosen.to), start + MAX_PLAYBACK_MS);
-        setSrc(`${base}/playback?${new URLSearchParams({ from: new Date(start).toISOString(), to: new Date(end).toISOString() }).toString()}`);
-        setRange(chosen);
-      }
+      if (first === undefined) return;
+      const begin = Math.max(startMs, Date.parse(first.startedAt));
+      const stop = Math.min(endMs, begin + MAX_PLAYBACK_MS);
+      setClip({ src: `${base}/playback?${new URLSearchParams({ from: new Date(begin).toISOString(), to: new Date(stop).toISOString() }).toString()}`, from: begin, to: stop });
     } catch (err) {
       setError(messageOf(err));
     }
   }
 
+  function submit(event: FormEvent): void {
+    event.preventDefault();
+    let startMs: number;
+    let endMs: number;
+    try {
+      startMs = Date.parse(isoFromLocal(from));
+      endMs = Date.parse(isoFromLocal(to));
+      if (endMs <= startMs) throw new Error('The end must be after the start.');
+    } catch (err) {
+      setError(messageOf(err));
+      return;
+    }
+    void play(startMs, endMs);
+  }
+
+  useEffect(() => {
+    if (player.current !== null) player.current.playbackRate = speed;
+  }, [speed, clip]);
+
   return (
     <section aria-labelledby="page-title">
       <PageTitle>Playback: {camera.name}</PageTitle>
       <button type="button" className="secondary" onClick={onBack}>Back to cameras</button>
-      <form className="filters" onSubmit={(e) => void submit(e)} aria-label="Time range">
+      <form className="filters" onSubmit={submit} aria-label="Time range">
         <Field label="From" type="datetime-local" value={from} onChange={setFrom} required />
         <Field label="To" type="datetime-local" value={to} onChange={setTo} required />
         <div className="field actions"><button type="submit">Find and play</button></div>
       </form>
+      <Timeline cameraId={camera.id} canReadAlarms={canReadAlarms} playingAt={clip?.from ?? null} onSeek={(at) => void play(at, at + MAX_PLAYBACK_MS)} />
       <ErrorMessage error={error} />
-      {segments === null ? null : segments.length === 0 ? <p role="status">No recordings in this range.</p> : (
+      {segments === null ? null : segments.length === 0 ? <p role="status">No recordings in this range.</p> : clip === null ? null : (
         <>
-          <p role="status">{segments.length} recording segment(s), {formatTime(segments[0]?.startedAt ?? null)} onwards; playing up to 5 minutes from the first.</p>
-          {src === null ? null : <video key={src} className="player" src={src} controls autoPlay muted playsInline aria-label={`Recording of ${camera.name}`} onError={() => setError('The recording could not be played (it may be missing or fail its integrity check).')} />}
-          {range === null ? null : <ExportForm camera={camera} range={range} />}
+          <p role="status" data-testid="playing-range">Playing {new Date(clip.from).toLocaleString()} – {new Date(clip.to).toLocaleTimeString()} (at most 5 minutes per clip).</p>
+          <video ref={player} key={clip.src} className="player" src={clip.src} controls autoPlay muted playsInline aria-label={`Recording of ${camera.name}`} onLoadedMetadata={(e) => { e.currentTarget.playbackRate = speed; }} onError={() => setError('The recording could not be played (it may be missing or fail its integrity check).')} />
+          <label className="speed">Speed{' '}
+            <select value={speed} onChange={(e) => setSpeed(Number(e.target.value))} aria-label="Playback speed">
+              {[0.5, 1, 2, 4, 8].map((s) => <option key={s} value={s}>{s}×</option>)}
+            </select>
+          </label>
+          <ExportForm camera={camera} range={{ from: new Date(clip.from).toISOString(), to: new Date(clip.to).toISOString() }} />
         </>
       )}
     </section>
