@@ -29,6 +29,7 @@ import type {
   LoginInput,
   LoginListener,
   LoginResult,
+  MfaStatus,
   NewApiToken,
   NewUserInput,
   Principal,
@@ -81,7 +82,7 @@ export class IdentityService {
     this.#setup = new SetupService(core, this.#users);
     this.#passwords = new PasswordService(core, this.#sessions, lockout);
     this.#totp = new TotpService(core, this.#sessions);
-    this.#webauthn = new WebauthnService(core, this.#sessions);
+    this.#webauthn = new WebauthnService(core, this.#sessions, principals);
     this.#apiTokens = new ApiTokenService(core, principals);
     this.#login = new LoginService(core, { principals, sessions: this.#sessions, lockout, notifier: this.#notifier, totp: this.#totp, webauthn: this.#webauthn });
   }
@@ -158,7 +159,7 @@ export class IdentityService {
   loginMfaWebauthnOptions(mfaToken: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return this.#login.loginMfaWebauthnOptions(mfaToken);
   }
-  loginMfaWebauthnVerify(mfaToken: string, response: AuthenticationResponseJSON, expectedOrigin: string, ctx: RequestContext): Promise<IssuedSession> {
+  loginMfaWebauthnVerify(mfaToken: string, response: AuthenticationResponseJSON, expectedOrigin: string | string[], ctx: RequestContext): Promise<IssuedSession> {
     return this.#login.loginMfaWebauthnVerify(mfaToken, response, expectedOrigin, ctx);
   }
   /** CAM-T-priv-2: called after every successful login; returns the unsubscribe function. */
@@ -260,11 +261,14 @@ export class IdentityService {
   webauthnRegistrationOptions(userId: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
     return this.#webauthn.registrationOptions(userId);
   }
-  webauthnRegistrationVerify(userId: string, response: RegistrationResponseJSON, expectedOrigin: string, name: string, ctx: RequestContext): Promise<WebauthnCredentialView> {
+  webauthnRegistrationVerify(userId: string, response: RegistrationResponseJSON, expectedOrigin: string | string[], name: string, ctx: RequestContext): Promise<WebauthnCredentialView> {
     return this.#webauthn.registrationVerify(userId, response, expectedOrigin, name, ctx);
   }
   listWebauthnCredentials(userId: string): Promise<WebauthnCredentialView[]> {
     return this.#webauthn.list(userId);
+  }
+  mfaStatus(userId: string): Promise<MfaStatus> {
+    return this.#webauthn.status(userId);
   }
   removeWebauthnCredential(userId: string, credentialId: string, ctx: RequestContext): Promise<void> {
     return this.#webauthn.remove(userId, credentialId, ctx);

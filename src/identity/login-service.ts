@@ -106,7 +106,7 @@ export class LoginService {
     return options;
   }
 
-  async loginMfaWebauthnVerify(mfaToken: string, response: AuthenticationResponseJSON, expectedOrigin: string, ctx: RequestContext): Promise<IssuedSession> {
+  async loginMfaWebauthnVerify(mfaToken: string, response: AuthenticationResponseJSON, expectedOrigin: string | string[], ctx: RequestContext): Promise<IssuedSession> {
     const { user, pending } = await this.#takePending(mfaToken, 'webauthn', ctx);
     const challenge = pending.webauthnChallenge;
     if (challenge === null || !(await this.#c.webauthn.verifyAssertion(user, challenge, response, expectedOrigin))) {

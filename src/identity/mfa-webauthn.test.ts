@@ -4,6 +4,7 @@ import { describeOnEachStore } from '../../test/helpers/stores.ts';
 import { ADMIN_PASSWORD, clearIdentityTables, identityFixture, requestFrom, type IdentityFixture } from './testing/doubles.ts';
 import { firstAdmin, loginSession, vigil } from './testing/flows.ts';
 import { SoftAuthenticator } from './testing/soft-authenticator.ts';
+import type { IssuedSession } from './types.ts';
 
 const ORIGIN = 'https://localhost:8443';
 const RP_ID = 'localhost';
@@ -125,11 +126,59 @@ describeOnEachStore('identity WebAuthn', (get) => {
     assert.equal((await f.identity.listWebauthnCredentials(admin.id)).length, 0);
   });
 
-  test('removing a security key stops it working', async () => {
+  test('NVR-5.4.1.2a: the last second factor of a role that requires one cannot be removed; with a second key it can, and the removed key stops working', async () => {
     const f = identityFixture(get().store);
     const { key, userId } = await adminWithKey(f);
+    const session = await loginSessionWithKey(f, key);
+    const ctx = requestFrom('192.0.2.10', session.principal);
+    await assert.rejects(f.identity.removeWebauthnCredential(userId, key.id, ctx), vigil('VIGIL_MFA_LAST_FACTOR'));
+    const refused = f.audit.actions('user.mfa.webauthn.remove');
+    assert.deepEqual(refused.map((e) => [e.outcome, e.details?.reason, e.details?.label]), [['denied', 'last-second-factor', 'desk key']]);
+    assert.equal((await f.identity.listWebauthnCredentials(userId)).length, 1);
+
+    const spare = new SoftAuthenticator(ORIGIN);
+    await f.identity.webauthnRegistrationVerify(userId, spare.register(await f.identity.webauthnRegistrationOptions(userId)), ORIGIN, 'spare key', ctx);
+    await f.identity.removeWebauthnCredential(userId, key.id, ctx);
+    assert.deepEqual(f.audit.actions('user.mfa.webauthn.remove').at(-1)?.details, { label: 'desk key' });
+    assert.deepEqual((await f.identity.listWebauthnCredentials(userId)).map((c) => c.name), ['spare key']);
+    const token = await mfaToken(f);
+    await assert.rejects(f.identity.loginMfaWebauthnVerify(token, key.assert(await f.identity.loginMfaWebauthnOptions(token), RP_ID), ORIGIN, requestFrom()), vigil('VIGIL_AUTH_MFA_FAILED'));
+    // Another user's key id, or one that does not exist: not found, nothing removed.
+    await assert.rejects(f.identity.removeWebauthnCredential(userId, key.id, ctx), vigil('VIGIL_NOT_FOUND'));
+  });
+
+  test('a role without the MFA requirement may remove its last key (and then logs in with the password alone)', async () => {
+    const f = identityFixture(get().store, { mfaRequiredRoles: [] });
+    const { key, userId } = await adminWithKey(f);
+    const status = await f.identity.mfaStatus(userId);
+    assert.deepEqual({ required: status.required, totp: status.totpEnabled, names: status.passkeys.map((p) => p.name) }, { required: false, totp: false, names: ['desk key'] });
     await f.identity.removeWebauthnCredential(userId, key.id, requestFrom());
-    const again = await loginSession(f, 'admin', ADMIN_PASSWORD);
-    assert.equal(again.principal.mfaEnrolmentRequired, true);
+    assert.equal((await f.identity.login({ username: 'admin', password: ADMIN_PASSWORD }, requestFrom())).kind, 'session');
+  });
+
+  test('the list shows when a key last signed a login (null before)', async () => {
+    const f = identityFixture(get().store);
+    const { key, userId } = await adminWithKey(f);
+    assert.equal((await f.identity.mfaStatus(userId)).passkeys[0]?.lastUsedAt, null);
+    f.clock.advance(60_000);
+    const usedAt = f.clock.now();
+    await loginSessionWithKey(f, key);
+    const status = await f.identity.mfaStatus(userId);
+    assert.equal(status.required, true);
+    assert.equal(status.passkeys[0]?.lastUsedAt, usedAt);
+    assert.equal(status.passkeys[0]?.createdAt, usedAt - 60_000);
+  });
+
+  test('an assertion is accepted from the relying party\'s host-name origin as well as the listener\'s own', async () => {
+    const f = identityFixture(get().store);
+    const { key } = await adminWithKey(f);
+    const token = await mfaToken(f);
+    const session = await f.identity.loginMfaWebauthnVerify(token, key.assert(await f.identity.loginMfaWebauthnOptions(token), RP_ID), ['https://127.0.0.1:8443', ORIGIN], requestFrom());
+    assert.equal(session.principal.mfaPassed, true);
   });
 });
+
+async function loginSessionWithKey(f: IdentityFixture, key: SoftAuthenticator): Promise<IssuedSession> {
+  const token = await mfaToken(f);
+  return f.identity.loginMfaWebauthnVerify(token, key.assert(await f.identity.loginMfaWebauthnOptions(token), RP_ID), ORIGIN, requestFrom());
+}

@@ -166,6 +166,16 @@ export interface WebauthnCredentialView {
   name: string;
   transports: string[];
   createdAt: number;
+  /** Last login it signed; null if never. */
+  lastUsedAt: number | null;
+}
+
+/** A user's second factors as the user sees them (Account page, NVR-5.4.1.2a). */
+export interface MfaStatus {
+  /** A role of the user requires a second factor (config.mfaRequiredRoles). */
+  required: boolean;
+  totpEnabled: boolean;
+  passkeys: WebauthnCredentialView[];
 }
 
 export interface ApiTokenView {

@@ -15,15 +15,21 @@ import {
 import { VigilError } from '../core/errors.ts';
 import { BoundedTtlMap } from './bounded-ttl-map.ts';
 import { MINUTE_MS, mustFindUser, recordEvent, type IdentityCore } from './core.ts';
+import { mfaRequiredFor } from './principal.ts';
+import type { PrincipalLoader } from './principal-loader.ts';
 import type { WebauthnCredentialRow } from './repositories/webauthn-credentials.ts';
 import type { UserRow } from './repositories/users.ts';
 import type { SessionService } from './session-service.ts';
-import type { RequestContext, WebauthnCredentialView } from './types.ts';
+import type { MfaStatus, RequestContext, WebauthnCredentialView } from './types.ts';
 
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * MINUTE_MS;
 const CHALLENGES_MAX = 1000;
 const CREDENTIALS_PER_USER = 10;
 const NAME = /^[^\p{Cc}]{1,64}$/u;
+
+function viewOf(row: WebauthnCredentialRow): WebauthnCredentialView {
+  return { id: row.id, name: row.name, transports: transportsOf(row), createdAt: row.created_at, lastUsedAt: row.last_used_at };
+}
 
 function transportsOf(row: WebauthnCredentialRow): string[] {
   const parsed: unknown = JSON.parse(row.transports);
@@ -33,12 +39,14 @@ function transportsOf(row: WebauthnCredentialRow): string[] {
 export class WebauthnService {
   readonly #core: IdentityCore;
   readonly #sessions: SessionService;
+  readonly #principals: PrincipalLoader;
   /** Registration challenges by user id. */
   readonly #registrations: BoundedTtlMap<string, string>;
 
-  constructor(core: IdentityCore, sessions: SessionService) {
+  constructor(core: IdentityCore, sessions: SessionService, principals: PrincipalLoader) {
     this.#core = core;
     this.#sessions = sessions;
+    this.#principals = principals;
     this.#registrations = new BoundedTtlMap({ capacity: CHALLENGES_MAX, ttlMs: WEBAUTHN_CHALLENGE_TTL_MS, clock: core.clock });
   }
 
@@ -64,7 +72,7 @@ export class WebauthnService {
   async registrationVerify(
     userId: string,
     response: RegistrationResponseJSON,
-    expectedOrigin: string,
+    expectedOrigin: string | string[],
     name: string,
     ctx: RequestContext,
   ): Promise<WebauthnCredentialView> {
@@ -108,7 +116,7 @@ export class WebauthnService {
       created_at: now,
     });
     recordEvent(this.#core, ctx, { category: 'user', action: 'user.mfa.webauthn.register', target, outcome: 'success', details: { label: name } });
-    return { id: credential.id, name, transports, createdAt: now };
+    return { id: credential.id, name, transports, createdAt: now, lastUsedAt: null };
   }
 
   /** Options for an assertion by one of the user's credentials (the login's second step). */
@@ -124,7 +132,7 @@ export class WebauthnService {
   }
 
   /** Verifies an assertion against a challenge already taken (one-time) by the caller. */
-  async verifyAssertion(user: UserRow, challenge: string, response: AuthenticationResponseJSON, expectedOrigin: string): Promise<boolean> {
+  async verifyAssertion(user: UserRow, challenge: string, response: AuthenticationResponseJSON, expectedOrigin: string | string[]): Promise<boolean> {
     const { repos, config } = this.#core;
     const stored = await repos.webauthnCredentials.find(response.id);
     if (stored === undefined || stored.user_id !== user.id) return false;
@@ -145,22 +153,49 @@ export class WebauthnService {
       // caller records and counts the failure; the library's reason is not shown to the client.
       return false;
     }
-    // Authenticators that keep no counter report 0 forever; otherwise it must move forward, and
-    // only one of two concurrent assertions can move it.
-    if (newCounter === 0 && stored.counter === 0) return true;
-    return repos.webauthnCredentials.advanceCounter(stored.id, stored.counter, newCounter);
+    const now = this.#core.clock.now();
+    // Authenticators that keep no counter report 0 forever (the challenge alone stops a replay);
+    // otherwise it must move forward, and only one of two concurrent assertions can move it.
+    if (newCounter === 0 && stored.counter === 0) {
+      await repos.webauthnCredentials.advanceCounter(stored.id, 0, 0, now);
+      return true;
+    }
+    return repos.webauthnCredentials.advanceCounter(stored.id, stored.counter, newCounter, now);
   }
 
   async list(userId: string): Promise<WebauthnCredentialView[]> {
     const rows = await this.#core.repos.webauthnCredentials.listByUser(userId);
-    return rows.map((r) => ({ id: r.id, name: r.name, transports: transportsOf(r), createdAt: r.created_at }));
+    return rows.map(viewOf);
   }
 
-  async remove(userId: string, credentialId: string, ctx: RequestContext): Promise<void> {
+  /** What the Account page shows: the second factors and whether the user's roles need one. */
+  async status(userId: string): Promise<MfaStatus> {
     const user = await mustFindUser(this.#core, userId);
-    const removed = await this.#core.repos.webauthnCredentials.delete(user.id, credentialId);
-    recordEvent(this.#core, ctx, { category: 'user', action: 'user.mfa.webauthn.remove', target: `user:${user.username}`, outcome: removed ? 'success' : 'failure' });
-    if (!removed) throw new VigilError('VIGIL_NOT_FOUND', 'no such security key');
+    const grants = await this.#principals.grants(user.id);
+    return { required: mfaRequiredFor(grants, this.#core.config.mfaRequiredRoles), totpEnabled: user.totp_enabled === 1, passkeys: await this.list(user.id) };
+  }
+
+  /**
+   * The user removes one of their own credentials. NVR-5.4.1.2a: when a role of the user
+   * requires a second factor, the last one cannot be removed (the user would be sent straight
+   * back to enrolment, and meanwhile hold a session without a factor); an administrator's MFA
+   * reset (`resetMfa`) is the way out for a lost key.
+   */
+  async remove(userId: string, credentialId: string, ctx: RequestContext): Promise<void> {
+    const { repos, config, clock } = this.#core;
+    const user = await mustFindUser(this.#core, userId);
+    const target = `user:${user.username}`;
+    const required = mfaRequiredFor(await this.#principals.grants(user.id), config.mfaRequiredRoles);
+    const label = (await repos.webauthnCredentials.find(credentialId))?.name;
+    const refuse = (remaining: number): boolean => required && remaining === 0 && user.totp_enabled !== 1;
+    const result = await repos.webauthnCredentials.deleteUnless(user.id, credentialId, refuse, clock.now());
+    const named: Record<string, string> = label === undefined ? {} : { label };
+    if (result === 'kept') {
+      recordEvent(this.#core, ctx, { category: 'user', action: 'user.mfa.webauthn.remove', target, outcome: 'denied', details: { ...named, reason: 'last-second-factor' } });
+      throw new VigilError('VIGIL_MFA_LAST_FACTOR', 'this is your last second factor and your role requires one: add another passkey or an authenticator app first');
+    }
+    recordEvent(this.#core, ctx, { category: 'user', action: 'user.mfa.webauthn.remove', target, outcome: result === 'deleted' ? 'success' : 'failure', details: result === 'deleted' ? named : { reason: 'not-found' } });
+    if (result === 'missing') throw new VigilError('VIGIL_NOT_FOUND', 'no such passkey');
   }
 
   forgetPending(userId: string): void {

@@ -14,6 +14,7 @@ import * as m007 from './migrations/007_devices.ts';
 import * as m008 from './migrations/008_onvif.ts';
 import * as m009 from './migrations/009_discovery.ts';
 import * as m010 from './migrations/010_door_controllers.ts';
+import * as m011 from './migrations/011_webauthn_last_used.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '008_onvif': m008,
   '009_discovery': m009,
   '010_door_controllers': m010,
+  '011_webauthn_last_used': m011,
 };
 
 class ListedMigrations implements MigrationProvider {

@@ -62,6 +62,8 @@ export interface WebauthnCredentialsTable {
   transports: string;
   name: string;
   created_at: number;
+  /** Last login this credential signed (migration 011); null until then. */
+  last_used_at: number | null;
 }
 
 export interface ApiTokensTable {

@@ -21,6 +21,13 @@ const PasswordBody = Type.Object({ currentPassword: Password, newPassword: Passw
 const TotpConfirmBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
 const WebauthnRegisterBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), response: WebauthnJson }, { additionalProperties: false });
 const AnyObject = Type.Object({}, { additionalProperties: true });
+const PasskeyView = Type.Object({
+  id: Type.String(), name: Type.String(), transports: Type.Array(Type.String()),
+  createdAt: Type.Integer(), lastUsedAt: Type.Union([Type.Integer(), Type.Null()]),
+});
+const MfaStatusView = Type.Object({ required: Type.Boolean(), totpEnabled: Type.Boolean(), passkeys: Type.Array(PasskeyView) });
+/** A credential id: base64url of at most 1023 bytes (WebAuthn §5.8.3 caps credential ids). */
+const CredentialIdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 1364, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
 const SessionView = Type.Object({
   id: Type.String(), createdAt: Type.Integer(), lastSeenAt: Type.Integer(), expiresAt: Type.Integer(),
   mfaPassed: Type.Boolean(), sourceIp: Type.String(), userAgent: Type.String(), current: Type.Boolean(),
@@ -40,6 +47,18 @@ const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 export async function authRoutes(app: FastifyInstance, { services, config }: RouteDeps): Promise<void> {
   const { identity } = services;
   const authLimit = { max: config.security.authRateLimitPerMinute, timeWindow: 60_000 };
+  /**
+   * The origins a WebAuthn response may come from (NVR-5.4.1.2a): this listener's own origin, and
+   * the same port under the relying-party ID, the host name users are told to reach Vigil by. A
+   * browser refuses WebAuthn on an IP-address origin, so with the default listener (127.0.0.1)
+   * passkeys work only at https://localhost:PORT. Any other origin (a look-alike site, a
+   * subdomain) is refused by @simplewebauthn/server.
+   */
+  const webauthnOrigins = (): string[] => {
+    const own = new URL(services.origin());
+    const byName = `https://${config.security.webauthnRpId}${own.port === '' ? '' : `:${own.port}`}`;
+    return [...new Set([own.origin, new URL(byName).origin])];
+  };
 
   app.post<{ Body: Static<typeof LoginBody> }>('/api/v1/auth/login', {
     config: { access: access.public(), rateLimit: authLimit },
@@ -65,7 +84,7 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
     schema: { body: MfaWebauthnBody, response: { 200: SessionIssuedSchema, ...Errors } },
   }, async (request, reply) => {
     const response = request.body.response as unknown as AuthenticationResponseJSON;
-    return sessionIssued(reply, await identity.loginMfaWebauthnVerify(request.body.mfaToken, response, services.origin(), requestContext(request)));
+    return sessionIssued(reply, await identity.loginMfaWebauthnVerify(request.body.mfaToken, response, webauthnOrigins(), requestContext(request)));
   });
 
   app.post('/api/v1/auth/logout', {
@@ -153,8 +172,23 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
     schema: { body: WebauthnRegisterBody, response: { 200: Type.Object({ id: Type.String(), name: Type.String() }), ...Errors } },
   }, async (request) => {
     const response = request.body.response as unknown as RegistrationResponseJSON;
-    const cred = await identity.webauthnRegistrationVerify(principalOf(request).userId, response, services.origin(), request.body.name, requestContext(request));
+    const cred = await identity.webauthnRegistrationVerify(principalOf(request).userId, response, webauthnOrigins(), request.body.name, requestContext(request));
     return { id: cred.id, name: cred.name };
+  });
+
+  // The Account page: the user's own second factors (NVR-5.4.1.2a).
+  app.get('/api/v1/auth/mfa', {
+    config: { access: access.user() },
+    schema: { response: { 200: MfaStatusView, ...Errors } },
+  }, async (request) => identity.mfaStatus(principalOf(request).userId));
+
+  // Removing the last second factor of a role that requires one is refused (VIGIL_MFA_LAST_FACTOR).
+  app.delete<{ Params: Static<typeof CredentialIdParam> }>('/api/v1/auth/mfa/webauthn/:id', {
+    config: { access: access.user() },
+    schema: { params: CredentialIdParam, response: { 200: Ok, ...Errors } },
+  }, async (request) => {
+    await identity.removeWebauthnCredential(principalOf(request).userId, request.params.id, requestContext(request));
+    return { ok: true as const };
   });
 
   app.get('/api/v1/auth/tokens', {

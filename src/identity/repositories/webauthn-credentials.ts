@@ -31,20 +31,35 @@ export class WebauthnCredentialsRepository {
     return Number(row.n);
   }
 
-  /** Moves the signature counter from `from` to `to`; false if another request moved it first. */
-  async advanceCounter(id: string, from: number, to: number): Promise<boolean> {
+  /**
+   * Moves the signature counter from `from` to `to` and records the use; false if another
+   * request moved it first.
+   */
+  async advanceCounter(id: string, from: number, to: number, usedAt: number): Promise<boolean> {
     const result = await this.#db
       .updateTable('webauthn_credentials')
-      .set({ counter: to })
+      .set({ counter: to, last_used_at: usedAt })
       .where('id', '=', id)
       .where('counter', '=', from)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 
-  async delete(userId: string, id: string): Promise<boolean> {
-    const result = await this.#db.deleteFrom('webauthn_credentials').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
-    return result.numDeletedRows > 0n;
+  /**
+   * Deletes one credential unless `refuse(remaining)` says the user would be left with too few:
+   * then nothing is deleted and 'kept' is answered. The user's row is locked first (an update
+   * takes the row lock in PostgreSQL and the write lock in SQLite), so two removals at once
+   * cannot both see the other's credential still there.
+   */
+  async deleteUnless(userId: string, id: string, refuse: (remaining: number) => boolean, at: number): Promise<'deleted' | 'missing' | 'kept'> {
+    return this.#db.transaction().execute(async (tx) => {
+      await tx.updateTable('users').set({ updated_at: at }).where('id', '=', userId).execute();
+      const rows = await tx.selectFrom('webauthn_credentials').select('id').where('user_id', '=', userId).execute();
+      if (!rows.some((r) => r.id === id)) return 'missing';
+      if (refuse(rows.length - 1)) return 'kept';
+      await tx.deleteFrom('webauthn_credentials').where('user_id', '=', userId).where('id', '=', id).execute();
+      return 'deleted';
+    });
   }
 
   async deleteAllOfUser(userId: string): Promise<number> {

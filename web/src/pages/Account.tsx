@@ -1,8 +1,9 @@
-// The user's own account: where it is signed in, and "sign out everywhere" (ACS-5.2.1.13: every
-// session, this one included, ends at once on the server).
+// The user's own account: passkeys (NVR-5.4.1.2a), where it is signed in, and "sign out
+// everywhere" (ACS-5.2.1.13: every session, this one included, ends at once on the server).
 import { useEffect, useState, type ReactNode } from 'react';
 import { api, formatTime, messageOf } from '../api.ts';
 import { ErrorMessage, PageTitle } from '../ui.tsx';
+import { PasskeysSection } from './Passkeys.tsx';
 
 interface Session { id: string; createdAt: number; lastSeenAt: number; expiresAt: number; mfaPassed: boolean; sourceIp: string; userAgent: string; current: boolean }
 
@@ -37,6 +38,7 @@ export function AccountPage({ onSignedOutEverywhere }: { onSignedOutEverywhere: 
   return (
     <section aria-labelledby="page-title">
       <PageTitle>Account</PageTitle>
+      <PasskeysSection />
       <ErrorMessage error={error} />
       <h2>Where you are signed in</h2>
       {sessions === null ? (error === null ? <p role="status">Loading…</p> : null) : (

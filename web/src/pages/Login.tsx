@@ -1,6 +1,9 @@
-// Login: password, then the second factor when the account has one (NVR-5.4.1.2a).
+// Login: password, then the second factor when the account has one (NVR-5.4.1.2a): a TOTP code
+// or a passkey (navigator.credentials.get with the server's one-time challenge). A passkey prompt
+// that fails in the browser spends nothing: the user can try again or type a code instead.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf, type MfaRequired, type SessionIssued } from '../api.ts';
+import { getPasskey, type RequestOptionsJson } from '../passkey.ts';
 import { Card, ErrorMessage, Field, Notice } from '../ui.tsx';
 
 export function LoginPage({ notice, onSession }: { notice: string | null; onSession: (s: SessionIssued) => void }): ReactNode {
@@ -41,19 +44,41 @@ export function LoginPage({ notice, onSession }: { notice: string | null; onSess
     });
   }
 
+  function signInWithPasskey(): void {
+    if (mfa === null) return;
+    void run(async () => {
+      const options = await api<RequestOptionsJson>('POST', '/api/v1/auth/login/webauthn/options', { mfaToken: mfa.mfaToken }, { quiet: true });
+      const response = await getPasskey(options);
+      try {
+        onSession(await api<SessionIssued>('POST', '/api/v1/auth/login/webauthn', { mfaToken: mfa.mfaToken, response }, { quiet: true }));
+      } catch (err) {
+        // The server spends the sign-in on any answer, right or wrong: start again from the password.
+        setMfa(null);
+        throw err;
+      }
+    });
+  }
+
   if (mfa !== null) {
+    const back = (): void => { setMfa(null); setCode(''); setError(null); };
+    const passkey = mfa.methods.includes('webauthn');
+    const totp = mfa.methods.includes('totp');
     return (
       <Card title="Second factor">
-        {mfa.methods.includes('totp') ? (
+        {passkey ? (
+          <div className="passkey-step">
+            <button type="button" onClick={signInWithPasskey} disabled={busy} autoFocus={!totp}>{busy ? 'Waiting for the passkey…' : 'Use a passkey'}</button>
+            {totp ? <p className="hint">or enter a code from your authenticator app:</p> : null}
+          </div>
+        ) : null}
+        {totp ? (
           <form onSubmit={submitCode}>
             <Field label="Code from your authenticator app" name="totp" value={code} onChange={setCode} inputMode="numeric" pattern="[0-9]{6}" autoComplete="one-time-code" required autoFocus hint="6 digits" />
-            <ErrorMessage error={error} />
-            <button type="submit" disabled={busy}>Verify</button>{' '}
-            <button type="button" className="secondary" onClick={() => { setMfa(null); setCode(''); setError(null); }}>Back</button>
+            <button type="submit" disabled={busy}>Verify</button>
           </form>
-        ) : (
-          <ErrorMessage error="This account uses a security key; sign in with a passkey is not available in this interface yet." />
-        )}
+        ) : null}
+        <ErrorMessage error={error} />
+        <p><button type="button" className="secondary" onClick={back}>Back</button></p>
       </Card>
     );
   }

@@ -1,8 +1,10 @@
-// TOTP enrolment (NVR-5.4.1.2a): the otpauth URL is shown as text to paste into an
-// authenticator app (no QR code library: less code to trust); a first code confirms it.
+// Forced second-factor enrolment (NVR-5.4.1.2a): a passkey, or TOTP. For TOTP the otpauth URL
+// is shown as text to paste into an authenticator app (no QR code library: less code to trust);
+// a first code confirms it. Either one, once verified, lets the session through.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf } from '../api.ts';
 import { Card, ErrorMessage, Field } from '../ui.tsx';
+import { AddPasskeyForm } from './Passkeys.tsx';
 
 export function TotpEnrolPage({ onDone, onLogout }: { onDone: () => void; onLogout: () => void }): ReactNode {
   const [enrolment, setEnrolment] = useState<{ secret: string; otpauthUrl: string } | null>(null);
@@ -34,7 +36,12 @@ export function TotpEnrolPage({ onDone, onLogout }: { onDone: () => void; onLogo
 
   return (
     <Card title="Set up a second factor">
-      <p>Your role requires a second factor. Add this account to an authenticator app, then enter the code it shows.</p>
+      <p>Your role requires a second factor. Use a passkey, or an authenticator app.</p>
+      <h2>A passkey</h2>
+      <p>On this device, a phone or a security key.</p>
+      <AddPasskeyForm onAdded={onDone} submitLabel="Use a passkey" />
+      <h2>Or an authenticator app</h2>
+      <p>Add this account to an authenticator app, then enter the code it shows.</p>
       {enrolment === null ? <p role="status">Preparing…</p> : (
         <dl className="secret">
           <dt>Setup URL</dt>
@@ -44,7 +51,7 @@ export function TotpEnrolPage({ onDone, onLogout }: { onDone: () => void; onLogo
         </dl>
       )}
       <form onSubmit={(e) => void submit(e)}>
-        <Field label="Code from the app" name="totp" value={code} onChange={setCode} inputMode="numeric" pattern="[0-9]{6}" autoComplete="one-time-code" required autoFocus hint="6 digits" />
+        <Field label="Code from the app" name="totp" value={code} onChange={setCode} inputMode="numeric" pattern="[0-9]{6}" autoComplete="one-time-code" required hint="6 digits" />
         <ErrorMessage error={error} />
         <button type="submit" disabled={busy || enrolment === null}>Confirm</button>{' '}
         <button type="button" className="secondary" onClick={onLogout}>Sign out</button>
