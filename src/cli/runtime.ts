@@ -204,7 +204,7 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
 }
 
 /** What the HTTP routes get of the runtime; the caller adds TLS and network facts. */
-export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin' | 'recording'> {
+export function appServicesOf(runtime: Runtime): Omit<AppServices, 'tls' | 'listening' | 'origin' | 'webOrigins' | 'recording'> {
   return {
     product: { ...PRODUCT, deviceName: runtime.config.deviceName },
     identity: runtime.identity,
@@ -317,6 +317,10 @@ export async function startService(config: Config): Promise<RunningService> {
         return health;
       },
       origin: () => origin,
+      webOrigins: () => {
+        const own = new URL(origin);
+        return [...new Set([own.origin, new URL(`https://${config.security.webauthnRpId}${own.port === '' ? '' : `:${own.port}`}`).origin])];
+      },
       devices: { enrolment: runtime.enrolment, syncPort: () => deviceSync?.port ?? null },
       ...(config.camera.enabled ? { camera: cameraEndpointsOf(runtime, () => origin, () => {
         const port = camera?.ports.get('camera-rtsps');

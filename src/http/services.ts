@@ -54,6 +54,13 @@ export interface AppServices {
   recording(): ReadonlyMap<string, CameraHealth>;
   /** https://host:port as clients reach it: WebAuthn's expected origin. */
   origin(): string;
+  /**
+   * The origins the device's own web UI is served under: origin(), and the same port under the
+   * WebAuthn relying-party host name (browsers refuse passkeys on an IP-address origin, so with
+   * the default listener 127.0.0.1 passkeys work only at https://localhost:PORT). WebAuthn and
+   * the live view's Origin check accept exactly these; a look-alike or a subdomain is refused.
+   */
+  webOrigins(): string[];
   /** Edge device enrolment (POST /api/v1/devices/enrol) and where the device sync listener is. */
   devices?: { enrolment: DeviceEnrolment; syncPort(): number | null };
   /** The camera role's ONVIF service and snapshot endpoint; their routes exist only when this is set (camera.enabled). */

@@ -36,6 +36,7 @@ describe('route declarations are enforced at start-up', () => {
       listening: () => [],
       recording: () => new Map(),
       origin: () => 'https://localhost',
+      webOrigins: () => ['https://localhost'],
     };
   });
   after(async () => {

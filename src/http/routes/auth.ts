@@ -47,19 +47,6 @@ const Errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 export async function authRoutes(app: FastifyInstance, { services, config }: RouteDeps): Promise<void> {
   const { identity } = services;
   const authLimit = { max: config.security.authRateLimitPerMinute, timeWindow: 60_000 };
-  /**
-   * The origins a WebAuthn response may come from (NVR-5.4.1.2a): this listener's own origin, and
-   * the same port under the relying-party ID, the host name users are told to reach Vigil by. A
-   * browser refuses WebAuthn on an IP-address origin, so with the default listener (127.0.0.1)
-   * passkeys work only at https://localhost:PORT. Any other origin (a look-alike site, a
-   * subdomain) is refused by @simplewebauthn/server.
-   */
-  const webauthnOrigins = (): string[] => {
-    const own = new URL(services.origin());
-    const byName = `https://${config.security.webauthnRpId}${own.port === '' ? '' : `:${own.port}`}`;
-    return [...new Set([own.origin, new URL(byName).origin])];
-  };
-
   app.post<{ Body: Static<typeof LoginBody> }>('/api/v1/auth/login', {
     config: { access: access.public(), rateLimit: authLimit },
     schema: { body: LoginBody, response: { 200: Type.Union([SessionIssuedSchema, MfaRequired]), ...Errors } },
@@ -84,7 +71,8 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
     schema: { body: MfaWebauthnBody, response: { 200: SessionIssuedSchema, ...Errors } },
   }, async (request, reply) => {
     const response = request.body.response as unknown as AuthenticationResponseJSON;
-    return sessionIssued(reply, await identity.loginMfaWebauthnVerify(request.body.mfaToken, response, webauthnOrigins(), requestContext(request)));
+    // WebAuthn responses come only from the device's own web UI origins (NVR-5.4.1.2a).
+    return sessionIssued(reply, await identity.loginMfaWebauthnVerify(request.body.mfaToken, response, services.webOrigins(), requestContext(request)));
   });
 
   app.post('/api/v1/auth/logout', {
@@ -172,7 +160,7 @@ export async function authRoutes(app: FastifyInstance, { services, config }: Rou
     schema: { body: WebauthnRegisterBody, response: { 200: Type.Object({ id: Type.String(), name: Type.String() }), ...Errors } },
   }, async (request) => {
     const response = request.body.response as unknown as RegistrationResponseJSON;
-    const cred = await identity.webauthnRegistrationVerify(principalOf(request).userId, response, webauthnOrigins(), request.body.name, requestContext(request));
+    const cred = await identity.webauthnRegistrationVerify(principalOf(request).userId, response, services.webOrigins(), request.body.name, requestContext(request));
     return { id: cred.id, name: cred.name };
   });
 

@@ -35,7 +35,7 @@ export async function liveRoutes(app: FastifyInstance, { services }: RouteDeps):
       socket.send(JSON.stringify({ type: 'end', reason }));
       socket.close(1008, 'refused');
     };
-    if (request.headers.origin !== services.origin()) return refuse('live view is only served to this device\'s own web UI (Origin mismatch)');
+    if (!services.webOrigins().includes(request.headers.origin ?? '')) return refuse('live view is only served to this device\'s own web UI (Origin mismatch)');
     if (!(await services.cameras.get(cameraId).then(() => true, () => false))) return refuse('no such camera');
     const sink: LiveSink = {
       get bufferedBytes() {
