@@ -6,16 +6,14 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { lockWebDist } from '../helpers/web-dist-lock.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
 const ADMIN = { username: 'chief-admin', password: 'Harbour-Compass-7315' };
 const OPERATOR = { username: 'gate-watch', first: 'Initial-Bramble-4826', own: 'Private-Estuary-9054' };
@@ -26,14 +24,10 @@ type BrowserWindow = { location: { hash: string } };
 describe('web UI administration in Chromium: users and scopes, storage, login notices, sign out everywhere', () => {
   let vigil: VigilProcess;
   let context: BrowserContext;
+  let browser: Browser | undefined;
   let page: Page;
-  let userDataDir = '';
   let admin: ApiClient;
   let gateId = '';
-  let currentTest = 'before';
-  const consoleErrors: Array<{ text: string; url: string; test: string }> = [];
-  const failedRequests: string[] = [];
-  const errorResponses: Array<{ status: number; url: string; test: string }> = [];
   let releaseWebDist = (): void => undefined;
 
   async function shot(name: string): Promise<void> {
@@ -54,7 +48,6 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
     // The other browser test rebuilds and tampers with the same web/dist: one at a time.
     releaseWebDist = await lockWebDist();
     const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
@@ -76,31 +69,17 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
       assert.equal(cam.status, 201, cam.text);
       if (name === 'Gate') gateId = cam.body.id;
     }
-    const spki = new X509Certificate(vigil.caPem).publicKey.export({ type: 'spki', format: 'der' });
-    const pin = createHash('sha256').update(spki).digest('base64');
-    userDataDir = mkdtempSync(path.join(tmpdir(), 'vigil-chromium-admin-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${pin}`],
-      ignoreHTTPSErrors: false,
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url, test: currentTest }); });
-    page.on('pageerror', (e) => consoleErrors.push({ text: `pageerror: ${e.message}`, url: '', test: currentTest }));
-    page.on('requestfailed', (r) => failedRequests.push(`${currentTest}: ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
-    page.on('response', (r) => { if (r.status() >= 400) errorResponses.push({ status: r.status(), url: r.url(), test: currentTest }); });
+    browser = await launchChromium(vigil.caPem, { name: 'admin', viewport: { width: 1280, height: 900 } });
+    ({ context, page } = browser);
   });
 
   beforeEach((t) => {
-    currentTest = t.name;
+    if (browser !== undefined) browser.problems.step = t.name;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await vigil?.dispose();
-    if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
     releaseWebDist();
   });
 
@@ -236,8 +215,8 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
   });
 
   test('no console errors, no failed requests, no error responses in the browser', () => {
-    assert.deepEqual(consoleErrors, []);
-    assert.deepEqual(failedRequests, []);
-    assert.deepEqual(errorResponses, [], 'the UI asks only for what the permissions allow');
+    assert.deepEqual(browser?.problems.consoleErrors, []);
+    assert.deepEqual(browser?.problems.failedRequests, []);
+    assert.deepEqual(browser?.problems.errorResponses, [], 'the UI asks only for what the permissions allow');
   });
 });

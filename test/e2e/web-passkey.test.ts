@@ -12,16 +12,14 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { lockWebDist } from '../helpers/web-dist-lock.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
 const ADMIN = { username: 'door-keeper', password: 'Lantern-Orchard-5820' };
 type AuditEvent = { action: string; actor: string; target: string; outcome: string; details: Record<string, unknown> };
@@ -30,15 +28,11 @@ type StoredCredential = { credentialId: string; isResidentCredential: boolean; r
 describe('web UI passkeys in Chromium with a virtual authenticator: enrol, sign in, wrong device, list and remove', () => {
   let vigil: VigilProcess;
   let context: BrowserContext;
+  let browser: Browser | undefined;
   let page: Page;
   let cdp: CDPSession;
   let origin = '';
-  let userDataDir = '';
   let authenticatorId: string | null = null;
-  let currentTest = 'before';
-  const consoleErrors: Array<{ text: string; url: string; test: string }> = [];
-  const failedRequests: string[] = [];
-  const errorResponses: Array<{ status: number; url: string; test: string }> = [];
   let releaseWebDist = (): void => undefined;
 
   async function shot(name: string): Promise<void> {
@@ -97,7 +91,6 @@ describe('web UI passkeys in Chromium with a virtual authenticator: enrol, sign 
   const passkeyRow = (name: string) => page.locator(`tr[data-passkey="${name}"]`);
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
     // The other browser tests rebuild and tamper with the same web/dist: one at a time.
     releaseWebDist = await lockWebDist();
     const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
@@ -109,34 +102,20 @@ describe('web UI passkeys in Chromium with a virtual authenticator: enrol, sign 
     assert.notEqual(origin, vigil.baseUrl, vigil.baseUrl);
     const setup = await new ApiClient(vigil.baseUrl, vigil.caPem).post('/api/v1/setup', { token: vigil.setupToken, ...ADMIN });
     assert.equal(setup.status, 201, setup.text);
-    const spki = new X509Certificate(vigil.caPem).publicKey.export({ type: 'spki', format: 'der' });
-    const pin = createHash('sha256').update(spki).digest('base64');
-    userDataDir = mkdtempSync(path.join(tmpdir(), 'vigil-chromium-passkey-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${pin}`],
-      ignoreHTTPSErrors: false,
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url, test: currentTest }); });
-    page.on('pageerror', (e) => consoleErrors.push({ text: `pageerror: ${e.message}`, url: '', test: currentTest }));
-    page.on('requestfailed', (r) => failedRequests.push(`${currentTest}: ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
-    page.on('response', (r) => { if (r.status() >= 400) errorResponses.push({ status: r.status(), url: r.url(), test: currentTest }); });
+    browser = await launchChromium(vigil.caPem, { name: 'passkey', viewport: { width: 1280, height: 900 } });
+    ({ context, page } = browser);
     cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable', { enableUI: false });
     await swapAuthenticator();
   });
 
   beforeEach((t) => {
-    currentTest = t.name;
+    if (browser !== undefined) browser.problems.step = t.name;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await vigil?.dispose();
-    if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
     releaseWebDist();
   });
 
@@ -251,9 +230,9 @@ describe('web UI passkeys in Chromium with a virtual authenticator: enrol, sign 
   test('no console errors, no failed requests, and no error responses but the removal refused on purpose', () => {
     // Chromium logs every 4xx answer; the one expected is the refused removal of the last factor.
     const purposeful = (e: { text: string; url: string }): boolean => e.text.includes('409') && e.url.includes('/api/v1/auth/mfa/webauthn/');
-    assert.equal(consoleErrors.filter(purposeful).length, 1);
-    assert.deepEqual(consoleErrors.filter((e) => !purposeful(e)), []);
-    assert.deepEqual(failedRequests, []);
-    assert.deepEqual(errorResponses.map((r) => [r.status, new URL(r.url).pathname.replace(/[^/]+$/, 'ID')]), [[409, '/api/v1/auth/mfa/webauthn/ID']]);
+    assert.equal(browser?.problems.consoleErrors.filter(purposeful).length, 1);
+    assert.deepEqual(browser?.problems.consoleErrors.filter((e) => !purposeful(e)), []);
+    assert.deepEqual(browser?.problems.failedRequests, []);
+    assert.deepEqual(browser?.problems.errorResponses.map((r) => [r.status, new URL(r.url).pathname.replace(/[^/]+$/, 'ID')]), [[409, '/api/v1/auth/mfa/webauthn/ID']]);
   });
 });

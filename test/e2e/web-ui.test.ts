@@ -8,23 +8,23 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { authenticator } from 'otplib';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { ROOT, runVigil, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { requireTool, runTool } from '../helpers/tools.ts';
 import { groupAccessUnits, splitAnnexB } from '../../src/video/rtp/annexb.ts';
 import { RtspAuthenticator, staticCredentialVerifier } from '../../src/video/rtsp/digest-server.ts';
 import { LiveVideoSource } from '../../src/video/rtsp/live-source.ts';
 import { RtspServer } from '../../src/video/rtsp/server.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
 import { ApiClient } from '../helpers/https-client.ts';
 import { lockWebDist } from '../helpers/web-dist-lock.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DIST = path.join(ROOT, 'web/dist');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
 const ADMIN = { username: 'site-admin', password: 'Harbour-Lantern-42' };
@@ -81,17 +81,15 @@ async function videoReaches(video: Locator, ok: (v: VideoState) => boolean, time
 describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
   let vigil: VigilProcess;
   let context: BrowserContext;
+  let browser: Browser | undefined;
   let page: Page;
+  /** Scratch files of the test (clips, bundles). */
   let userDataDir = '';
   let totpSecret = '';
   let lastStep = 0;
   let admin: ApiClient;
   let tamperedBundle = '';
   /** Which test the browser was in when something went wrong. */
-  let currentTest = 'before';
-  const consoleErrors: Array<{ text: string; url: string; test: string }> = [];
-  const failedRequests: string[] = [];
-  const errorResponses: Array<{ status: number; url: string }> = [];
   const restore: Array<() => void> = [];
   let releaseWebDist = (): void => undefined;
 
@@ -108,7 +106,6 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
   }
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
     // The other browser test rebuilds and tampers with the same web/dist: one at a time.
     releaseWebDist = await lockWebDist();
     const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000 });
@@ -116,33 +113,20 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     vigil = await startVigil({ config: { security: { authRateLimitPerMinute: 600 } } });
     admin = new ApiClient(vigil.baseUrl, vigil.caPem);
-    // Trust exactly the device key: Chromium's SPKI pin list (base64 SHA-256 of the DER SPKI).
-    const spki = new X509Certificate(vigil.caPem).publicKey.export({ type: 'spki', format: 'der' });
-    const pin = createHash('sha256').update(spki).digest('base64');
-    userDataDir = mkdtempSync(path.join(tmpdir(), 'vigil-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${pin}`],
-      ignoreHTTPSErrors: false,
-      viewport: { width: 1280, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push({ text: m.text(), url: m.location().url, test: currentTest }); });
-    page.on('pageerror', (e) => consoleErrors.push({ text: `pageerror: ${e.message}`, url: '', test: currentTest }));
-    page.on('requestfailed', (r) => failedRequests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText ?? '?'}`));
-    page.on('response', (r) => { if (r.status() >= 400) errorResponses.push({ status: r.status(), url: r.url() }); });
+    userDataDir = mkdtempSync(path.join(tmpdir(), 'vigil-web-ui-'));
+    browser = await launchChromium(vigil.caPem, { name: 'web', viewport: { width: 1280, height: 800 } });
+    ({ context, page } = browser);
     // A controllable clock for the idle-timeout test; it runs in real time until told otherwise.
     await page.clock.install();
   });
 
   beforeEach((t) => {
-    currentTest = t.name;
+    if (browser !== undefined) browser.problems.step = t.name;
   });
 
   after(async () => {
     for (const undo of restore) undo();
-    await context?.close();
+    await browser?.close();
     await vigil?.dispose();
     if (userDataDir !== '') rmSync(userDataDir, { recursive: true, force: true });
     releaseWebDist();
@@ -453,12 +437,12 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
   });
 
   test('no console errors, no failed requests (but downloads), no error responses', () => {
-    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(browser?.problems.consoleErrors, []);
     // Chromium reports a download as an aborted request in CDP: the blob: navigation of the saved
     // bundle always, and at times the streamed export POST it came from, although the page read
     // that to its end (the bundle was verified byte for byte above). Nothing else may fail.
-    const download = /^(GET blob:https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}|POST https:\/\/127\.0\.0\.1:\d+\/api\/v1\/cameras\/[0-9a-f-]{36}\/export): net::ERR_ABORTED$/;
-    assert.deepEqual(failedRequests.filter((r) => !download.test(r)), []);
-    assert.deepEqual(errorResponses, [], 'the UI asks only for what the permissions allow');
+    const download = /: (GET blob:https:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}|POST https:\/\/127\.0\.0\.1:\d+\/api\/v1\/cameras\/[0-9a-f-]{36}\/export): net::ERR_ABORTED$/;
+    assert.deepEqual(browser?.problems.failedRequests.filter((r) => !download.test(r)), []);
+    assert.deepEqual(browser?.problems.errorResponses, [], 'the UI asks only for what the permissions allow');
   });
 });
