@@ -1,6 +1,7 @@
 // Small shared pieces: labelled fields, error and status messages, a page heading that takes
 // focus when the page changes (so screen readers announce it).
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { messageOf } from './api.ts';
 
 export function Field(props: {
   label: string;
@@ -64,4 +65,22 @@ export function Card({ title, children }: { title: string; children: ReactNode }
       {children}
     </main>
   );
+}
+
+/** A form's one action at a time: `run` marks it busy, clears the last error and shows a new one. */
+export function useAction(): { busy: boolean; error: string | null; setError: (error: string | null) => void; run: (step: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(async (step: () => Promise<void>): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await step();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, setError, run };
 }

@@ -5,8 +5,8 @@
 // a stream server with another certificate, or plain RTSP only, needs its own explicit consent.
 // 3. add. The server re-checks the certificate at every step and audits each.
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { api, messageOf } from '../api.ts';
-import { ErrorMessage, Field } from '../ui.tsx';
+import { api } from '../api.ts';
+import { ErrorMessage, Field, useAction } from '../ui.tsx';
 
 interface Certificate { fingerprint256: string; subject: string; issuer: string; validFrom: string; validTo: string; selfSigned: boolean; pinnable: boolean }
 interface Probe { deviceUrl: string; certificate: Certificate }
@@ -37,20 +37,7 @@ export function AddOnvifCamera({ onAdded, onCancel }: { onAdded: () => void; onC
   const [streamTrusted, setStreamTrusted] = useState(false);
   const [unencrypted, setUnencrypted] = useState(false);
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  const run = async (step: () => Promise<void>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await step();
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useAction();
 
   const readCertificate = (e: FormEvent): void => {
     e.preventDefault();

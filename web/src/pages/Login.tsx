@@ -2,29 +2,16 @@
 // or a passkey (navigator.credentials.get with the server's one-time challenge). A passkey prompt
 // that fails in the browser spends nothing: the user can try again or type a code instead.
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { api, messageOf, type MfaRequired, type SessionIssued } from '../api.ts';
+import { api, type MfaRequired, type SessionIssued } from '../api.ts';
 import { getPasskey, type RequestOptionsJson } from '../passkey.ts';
-import { Card, ErrorMessage, Field, Notice } from '../ui.tsx';
+import { Card, ErrorMessage, Field, Notice, useAction } from '../ui.tsx';
 
 export function LoginPage({ notice, onSession }: { notice: string | null; onSession: (s: SessionIssued) => void }): ReactNode {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [mfa, setMfa] = useState<MfaRequired | null>(null);
   const [code, setCode] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function run(step: () => Promise<void>): Promise<void> {
-    setBusy(true);
-    setError(null);
-    try {
-      await step();
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, setError, run } = useAction();
 
   function submitPassword(event: FormEvent): void {
     event.preventDefault();
