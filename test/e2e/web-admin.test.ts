@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { ROOT, startVigil, type VigilProcess } from '../helpers/vigil-process.ts';
 import { launchChromium, type Browser } from '../helpers/chromium.ts';
 import { ApiClient } from '../helpers/https-client.ts';
+import { auditEventsWhen } from '../helpers/audit.ts';
 import { lockWebDist } from '../helpers/web-dist-lock.ts';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/web');
@@ -90,7 +91,7 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
     const banner = page.getByTestId('own-login-notice');
     assert.match(await banner.innerText(), /Sign-in from a new address\. This session was opened from 127\.0\.0\.1/);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Doors', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
     await shot('01-new-address-banner');
     await banner.getByRole('button', { name: 'Dismiss' }).click();
     await banner.waitFor({ state: 'detached' });
@@ -134,6 +135,26 @@ describe('web UI administration in Chromium: users and scopes, storage, login no
       assert.match(await row.innerText(), new RegExp(path.join(vigil.dir, 'vol-')), 'the administrator (system.manage) sees where the volume is');
     }
     await shot('04-storage');
+  });
+
+  test('ACS-5.2.1.12, ACS-5.6.1.1: the Doors page shows each door\'s state, and site lockdown is set and ended from it (audited)', async () => {
+    const site = await admin.post<{ id: string }>('/api/v1/access/sites', { name: 'Harbour office', timezone: 'UTC' });
+    assert.equal(site.status, 201, site.text);
+    const door = await admin.post<{ id: string }>('/api/v1/access/doors', { siteId: site.body.id, name: 'Main entrance', lockOutput: 0 });
+    assert.equal(door.status, 201, door.text);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Doors' }).click();
+    await page.getByRole('heading', { name: 'Doors' }).waitFor();
+    assert.equal(await page.getByTestId('door-state-Main entrance').innerText(), 'closed · locked');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Lock down Harbour office' }).click();
+    await page.getByText('LOCKDOWN', { exact: true }).waitFor();
+    // The access event log shows it (refreshed while the page is open).
+    await page.getByRole('cell', { name: /^lockdown\.on/ }).first().waitFor();
+    await shot('04b-doors-lockdown');
+    await page.getByRole('button', { name: 'End lockdown of Harbour office' }).click();
+    await page.getByRole('button', { name: 'Lock down Harbour office' }).waitFor();
+    const events = await auditEventsWhen(admin, 'limit=200', (e) => /lockdown/.test(e.action));
+    assert.ok(events.filter((e) => /lockdown/.test(e.action)).length >= 2, JSON.stringify(events.map((e) => e.action)));
   });
 
   test('NVR-5.4.2.1c, CAM-T-auth-5: the operator changes the first password, sees only the Gate camera, and the Users and Storage pages are refused in the UI and by the API', async () => {

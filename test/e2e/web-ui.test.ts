@@ -206,7 +206,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('link', { name: 'Audit log' }).waitFor();
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Doors', 'Verify evidence', 'Audit log', 'Storage', 'Users', 'System info']);
     // A reload keeps the session: a fresh CSRF token comes from /api/v1/auth/csrf.
     await page.reload();
     await page.getByRole('heading', { name: 'Alarms' }).waitFor();
@@ -422,7 +422,7 @@ describe('web UI in Chromium (real process, real TLS, CSP + SRI)', () => {
     assert.equal(await page.getByRole('alert').count(), 0, await page.locator('body').innerText());
     // The navigation follows the permissions the server derives from the roles table.
     const nav = page.getByRole('navigation', { name: 'Main' });
-    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Verify evidence', 'Storage', 'System info']);
+    assert.deepEqual(await nav.getByRole('link').allInnerTexts(), ['Alarms', 'Live', 'Cameras', 'Doors', 'Verify evidence', 'Storage', 'System info']);
     await shot('11-viewer-alarms');
     await page.evaluate('window.location.hash = "#/audit"');
     await page.getByText('Your role may not open the Audit log page.').waitFor();

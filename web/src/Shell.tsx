@@ -9,6 +9,7 @@ import { AccountPage } from './pages/Account.tsx';
 import { AlarmsPage } from './pages/Alarms.tsx';
 import { AuditPage } from './pages/Audit.tsx';
 import { CamerasPage } from './pages/Cameras.tsx';
+import { DoorsPage } from './pages/Doors.tsx';
 import { LiveGridPage } from './pages/LiveGrid.tsx';
 import { StoragePage } from './pages/Storage.tsx';
 import { SystemInfoPage } from './pages/SystemInfo.tsx';
@@ -16,14 +17,14 @@ import { UsersPage } from './pages/Users.tsx';
 import { VerifyEvidence } from './pages/Verify.tsx';
 import { PageTitle } from './ui.tsx';
 
-const PAGES = ['alarms', 'live', 'cameras', 'verify', 'audit', 'storage', 'users', 'system', 'account'] as const;
+const PAGES = ['alarms', 'live', 'cameras', 'doors', 'verify', 'audit', 'storage', 'users', 'system', 'account'] as const;
 type Page = (typeof PAGES)[number];
 const TITLES: Record<Page, string> = {
-  alarms: 'Alarms', live: 'Live', cameras: 'Cameras', verify: 'Verify evidence', audit: 'Audit log', storage: 'Storage', users: 'Users', system: 'System info', account: 'Account',
+  alarms: 'Alarms', live: 'Live', cameras: 'Cameras', doors: 'Doors', verify: 'Verify evidence', audit: 'Audit log', storage: 'Storage', users: 'Users', system: 'System info', account: 'Account',
 };
 /** The permission a page needs; null: every signed-in user. */
 const NEEDS: Record<Page, string | null> = {
-  alarms: 'alarms.read', live: 'camera.view', cameras: 'camera.view', verify: null, audit: 'audit.read', storage: 'system.read', users: 'users.read', system: 'system.read', account: null,
+  alarms: 'alarms.read', live: 'camera.view', cameras: 'camera.view', doors: 'door.view', verify: null, audit: 'audit.read', storage: 'system.read', users: 'users.read', system: 'system.read', account: null,
 };
 /** In the header next to the user name, not in the main navigation. */
 const IN_NAV = (p: Page): boolean => p !== 'account';
@@ -91,6 +92,7 @@ function CurrentPage({ page, principal, onSignedOutEverywhere }: { page: Page; p
   switch (page) {
     case 'alarms': return <AlarmsPage key="alarms" canAcknowledge={can(principal, 'alarms.acknowledge')} />;
     case 'live': return <LiveGridPage key="live" />;
+    case 'doors': return <DoorsPage key="doors" canControl={can(principal, 'door.control')} />;
     case 'cameras': return <CamerasPage key="cameras" canManage={can(principal, 'camera.manage')} canReadAlarms={can(principal, 'alarms.read')} />;
     case 'verify': return <section key="verify" aria-labelledby="page-title"><PageTitle>Verify evidence</PageTitle><VerifyEvidence /></section>;
     case 'audit': return <AuditPage key="audit" />;
