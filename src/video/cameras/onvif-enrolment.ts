@@ -89,6 +89,11 @@ interface Inspected extends InspectResult {
   streamCertificate: ServerCertificate | undefined;
 }
 
+/** What the admin is shown of an inspection: all but the internal stream URL and certificate. */
+function shownOf({ deviceUrl, device, profiles, profileToken, stream }: Inspected): InspectResult {
+  return { deviceUrl, device, profiles, profileToken, stream };
+}
+
 export class OnvifEnrolment {
   readonly #cameras: CameraService;
   readonly #audit: AuditSink;
@@ -123,10 +128,7 @@ export class OnvifEnrolment {
         fingerprint256: normalised(input.fingerprint256, 'fingerprint256'), username: input.username.slice(0, 64), stream: result.stream.url,
         streamFingerprint256: result.streamCertificate?.fingerprint256 ?? null,
       });
-      const { streamUrl, streamCertificate, ...shown } = result;
-      void streamUrl;
-      void streamCertificate;
-      return shown;
+      return shownOf(result);
     } catch (err) {
       this.#record(ctx, 'camera.onvif_inspect', addressUrl(where), 'failure', { error: isVigilError(err) ? err.code : 'VIGIL_INTERNAL', username: input.username.slice(0, 64) });
       throw err;
@@ -171,10 +173,7 @@ export class OnvifEnrolment {
     const created = await this.#cameras.create(camera, ctx);
     // The trust decision itself, with what was trusted (CAM-T-auth-2): who confirmed which certificate for which camera.
     this.#record(ctx, 'camera.tls_trust', `camera:${created.id}`, 'success', { ...decision, via: 'onvif', name: created.name });
-    const { streamUrl, streamCertificate, ...shown } = inspected;
-    void streamUrl;
-    void streamCertificate;
-    return { camera: created, stream: shown.stream };
+    return { camera: created, stream: inspected.stream };
   }
 
   /**
