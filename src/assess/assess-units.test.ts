@@ -139,6 +139,19 @@ test('levels: reached only when every applicable clause up to it passes or is de
   assert.match(LEVEL_RULE, /passes or is declared/);
 });
 
+test('levels: the software-and-documentation level leaves out pure hardware clauses only', () => {
+  const nvr = CATALOGUE.filter((c) => c.standard === 'NVR');
+  const hardware = nvr.filter((c) => c.kind === 'H' && !clauseLevel(c).optional);
+  assert.ok(hardware.length > 0, 'the NVR catalogue has hardware clauses');
+  const softwareAndDocs = nvr.filter((c) => c.kind !== 'H').map((c) => f(`x-${c.id}`, c.kind === 'D' ? 'declared' : 'pass', [{ id: c.id }]));
+  const l = evaluate('nvr', 3, softwareAndDocs).levels[0];
+  assert.equal(l?.softwareReached, 3);
+  assert.ok((l?.reached ?? 3) < 3, 'the full rule still needs the hardware statements');
+  // A documentation clause without its document blocks the software level too.
+  const noDocs = softwareAndDocs.filter((x) => nvr.find((c) => c.id === x.clauses[0]?.id)?.kind !== 'D');
+  if (nvr.some((c) => c.kind === 'D' && !clauseLevel(c).optional)) assert.ok((evaluate('nvr', 3, noDocs).levels[0]?.softwareReached ?? 3) < 3);
+});
+
 test('vendor evidence: a statement counts only with its documents present; a missing section or file drops it', () => {
   const all = vigilStatements();
   assert.match(all['NVR-5.2.8.1b'] ?? '', /docs\/architecture\.md § Video path \(sha256 [0-9a-f]{16}…\)/);

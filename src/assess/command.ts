@@ -143,7 +143,7 @@ export async function assessCommand(args: AssessArgs): Promise<number> {
   const { report, files } = result;
   for (const l of report.levels) {
     const next = l.blockers.find((b) => b.clauses.length > 0);
-    console.log(`${l.standard}: level ${l.reached} reached (requested ${l.requested})${next === undefined ? '' : `; level ${next.level} blocked by ${next.clauses.length} clause(s): ${next.clauses.slice(0, 8).map((c) => `${c.id} ${c.status}`).join(', ')}${next.clauses.length > 8 ? ', …' : ''}`}`);
+    console.log(`${l.standard}: level ${l.reached} reached (requested ${l.requested}; software and documentation clauses: level ${l.softwareReached})${next === undefined ? '' : `; level ${next.level} blocked by ${next.clauses.length} clause(s): ${next.clauses.slice(0, 8).map((c) => `${c.id} ${c.status}`).join(', ')}${next.clauses.length > 8 ? ', …' : ''}`}`);
   }
   for (const c of report.checks) console.log(`check ${c.id}: ${c.status}`);
   for (const f of files) console.log(`wrote ${f}`);

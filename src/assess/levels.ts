@@ -13,7 +13,8 @@ export const LEVEL_RULE =
   'Level N of a standard is reached when every applicable, non-optional clause of level ≤ N (software, hardware or documentation) passes or is declared. ' +
   '"declared" is allowed only for hardware (H) and documentation (D) clauses and for software clauses whose test needs the device itself (its disks, console or cables): ' +
   'the vendor\'s statement and the documents a lab asks for are on file, and the lab still verifies them. ' +
-  'Any other software clause must pass an automated check; one with no check is "not-implemented" and blocks, as does a clause left "manual" or "fail".';
+  'Any other software clause must pass an automated check; one with no check is "not-implemented" and blocks, as does a clause left "manual" or "fail". ' +
+  'The software-and-documentation level applies the same rule without the pure hardware (H) clauses, which a software product cannot answer for by itself.';
 
 /** Statuses that let a level be reached. */
 export const LEVEL_OK: readonly Status[] = ['pass', 'not-applicable', 'declared'];
@@ -95,9 +96,24 @@ export interface LevelSummary {
   standard: Standard;
   name: string;
   reached: 0 | 1 | 2 | 3;
+  /**
+   * The same rule over the software and documentation clauses only (kinds S, S/H, D): what a
+   * software product answers for by itself. Pure hardware (H) clauses are the integrator's box.
+   */
+  softwareReached: 0 | 1 | 2 | 3;
   requested: number;
   /** For each level 1..3, the clauses that keep it from being reached. */
   blockers: Array<{ level: number; clauses: Array<{ id: string; status: Status }> }>;
+}
+
+/** The highest level whose blockers, and every lower level's, are empty. */
+function levelOf(blockers: ReadonlyArray<{ level: number; clauses: readonly unknown[] }>): 0 | 1 | 2 | 3 {
+  let reached: 0 | 1 | 2 | 3 = 0;
+  for (const b of blockers) {
+    if (b.clauses.length > 0) break;
+    reached = b.level as 1 | 2 | 3;
+  }
+  return reached;
 }
 
 export function evaluate(profile: Profile, requested: number, findings: readonly Finding[]): { clauses: ClauseResult[]; levels: LevelSummary[] } {
@@ -113,12 +129,8 @@ export function evaluate(profile: Profile, requested: number, findings: readonly
     });
     clauses.push(...results);
     const blockers = [1, 2, 3].map((level) => ({ level, clauses: results.filter((r) => r.blocksLevel === level).map((r) => ({ id: r.id, status: r.status })) }));
-    let reached: 0 | 1 | 2 | 3 = 0;
-    for (const b of blockers) {
-      if (b.clauses.length > 0) break;
-      reached = b.level as 1 | 2 | 3;
-    }
-    levels.push({ standard, name: STANDARD_NAMES[standard], reached, requested, blockers });
+    const softwareBlockers = blockers.map((b) => ({ ...b, clauses: b.clauses.filter((c) => results.find((r) => r.id === c.id)?.kind !== 'H') }));
+    levels.push({ standard, name: STANDARD_NAMES[standard], reached: levelOf(blockers), softwareReached: levelOf(softwareBlockers), requested, blockers });
   }
   return { clauses, levels };
 }

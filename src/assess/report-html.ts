@@ -40,7 +40,7 @@ export function renderHtml(r: AssessReport): string {
   const levelRows = r.levels
     .map((l) => {
       const next = l.blockers.find((b) => b.clauses.length > 0);
-      return `<tr><td>${escapeHtml(l.standard)} — ${escapeHtml(l.name)}</td><td class="lvl">${escapeHtml(l.reached)} / ${escapeHtml(l.requested)}</td><td>${
+      return `<tr><td>${escapeHtml(l.standard)} — ${escapeHtml(l.name)}</td><td class="lvl">${escapeHtml(l.reached)} / ${escapeHtml(l.requested)}</td><td class="lvl">${escapeHtml(l.softwareReached)}</td><td>${
         next === undefined ? 'all levels reached' : `level ${escapeHtml(next.level)} blocked by ${escapeHtml(next.clauses.length)} clause(s): ${next.clauses.map((c) => `${escapeHtml(c.id)} (${escapeHtml(c.status)})`).join(', ')}`
       }</td></tr>`;
     })
@@ -68,7 +68,7 @@ export function renderHtml(r: AssessReport): string {
 <p>${escapeHtml(r.tool.name)} ${escapeHtml(r.tool.version)} — ${escapeHtml(r.generatedAt)} — ${(r.durationMs / 1000).toFixed(1)} s — report schema ${escapeHtml(r.kind)} v${escapeHtml(r.version)}${r.options.intrusive ? ' — intrusive probes on' : ' — safe mode (no lockout probe)'}</p>
 <h2 id="summary">Summary</h2>
 <p>Requested level ${escapeHtml(r.options.level)}: <b>${r.requestedLevelReached ? 'reached' : 'not reached'}</b>. ${escapeHtml(r.levelRule)}</p>
-<table class="summary"><tr><th>Standard</th><th>Level reached / requested</th><th>What blocks the next level</th></tr>${levelRows}</table>
+<table class="summary"><tr><th>Standard</th><th>Level reached / requested</th><th>Software and documentation clauses</th><th>What blocks the next level</th></tr>${levelRows}</table>
 <h3>Clauses by area</h3><p class="legend">${legend}</p>
 <table><tr><th>Area</th><th style="width:50%">Clauses</th><th>Counts</th></tr>${areas}</table>
 <table class="summary" style="margin-top:1em"><tr><td>Target</td><td>${escapeHtml(r.target.web ?? 'no web interface')} — trust: ${escapeHtml(r.target.trust)}</td></tr>

@@ -12,10 +12,10 @@ export function renderMarkdown(r: AssessReport): string {
   lines.push(`# Security assessment: ${escapeMd(`${r.target.host}:${r.target.port}`)} (${escapeMd(r.target.profile)})`, '');
   lines.push(`${escapeMd(r.tool.name)} ${escapeMd(r.tool.version)}, ${escapeMd(r.generatedAt)}, ${(r.durationMs / 1000).toFixed(1)} s, ${r.options.intrusive ? 'intrusive probes on' : 'safe mode'}; report ${escapeMd(r.kind)} v${r.version}.`, '');
   lines.push('## Summary', '', `Requested level ${r.options.level}: **${r.requestedLevelReached ? 'reached' : 'not reached'}**.`, '', escapeMd(r.levelRule), '');
-  lines.push('| Standard | Reached / requested | Next level blocked by |', '|---|---|---|');
+  lines.push('| Standard | Reached / requested | Software and documentation clauses | Next level blocked by |', '|---|---|---|---|');
   for (const l of r.levels) {
     const next = l.blockers.find((b) => b.clauses.length > 0);
-    lines.push(`| ${escapeMd(l.standard)} — ${escapeMd(l.name)} | ${l.reached} / ${l.requested} | ${next === undefined ? 'nothing' : `L${next.level}: ${next.clauses.map((c) => `${escapeMd(c.id)} (${c.status})`).join(', ')}`} |`);
+    lines.push(`| ${escapeMd(l.standard)} — ${escapeMd(l.name)} | ${l.reached} / ${l.requested} | ${l.softwareReached} | ${next === undefined ? 'nothing' : `L${next.level}: ${next.clauses.map((c) => `${escapeMd(c.id)} (${c.status})`).join(', ')}`} |`);
   }
   lines.push('', '| Area | ' + STATUSES.join(' | ') + ' |', '|---|' + STATUSES.map(() => '---').join('|') + '|');
   for (const a of r.summary.byArea) lines.push(`| ${escapeMd(a.area)} | ${STATUSES.map((s) => a.counts[s]).join(' | ')} |`);

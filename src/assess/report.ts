@@ -123,12 +123,13 @@ export const REPORT_SCHEMA = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['standard', 'name', 'reached', 'requested', 'blockers'],
+        required: ['standard', 'name', 'reached', 'softwareReached', 'requested', 'blockers'],
         additionalProperties: false,
         properties: {
           standard: { enum: ['NVR', 'CAM', 'ACS'] },
           name: { type: 'string' },
           reached: { enum: [0, 1, 2, 3] },
+          softwareReached: { enum: [0, 1, 2, 3] },
           requested: { type: 'integer' },
           blockers: {
             type: 'array',
