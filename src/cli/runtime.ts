@@ -128,7 +128,9 @@ export async function openRuntime(config: Config, options: { logger?: Logger; cl
     const access = createAccessPlatform({
       store, keys: keyring, audit, alarms, clock, credentialSets,
       // Counts and versions only: never a card number or key (they are not in the results).
-      onPublished: (results) => logger.info({ sets: results.map((r) => ({ controller: r.controllerId, version: r.version, entries: r.entries })) }, 'credential sets published'),
+      // pinsNotAtEdge: credentials whose PIN was set before edge verifiers (issue #6): card-and-PIN
+      // doors refuse them offline until an admin sets the PIN again.
+      onPublished: (results) => logger.info({ sets: results.map((r) => ({ controller: r.controllerId, version: r.version, entries: r.entries, pinsNotAtEdge: r.pinsNotAtEdge })) }, 'credential sets published'),
     });
     // The held-open monitor runs in the service only (startService); closing stops it either way.
     closers.push(() => access.doors.stop());
@@ -367,7 +369,7 @@ export async function startService(config: Config): Promise<RunningService> {
     if (config.devices.mtlsEnabled) {
       // Every controller's set from the model before the first controller can ask (issue #6).
       const published = (await runtime.access.publisher?.publishAll()) ?? [];
-      logger.info({ controllers: published.length, credentials: published.reduce((n, p) => n + p.entries, 0) }, 'credential sets published');
+      logger.info({ controllers: published.length, credentials: published.reduce((n, p) => n + p.entries, 0), pinsNotAtEdge: published.reduce((n, p) => n + p.pinsNotAtEdge, 0) }, 'credential sets published');
       deviceSync = await ControllerSyncServer.start({
         host: config.http.host,
         port: config.devices.mtlsPort,
@@ -384,6 +386,10 @@ export async function startService(config: Config): Promise<RunningService> {
                 reason: e.reason, source: `controller:${deviceId}`, siteId: null, doorId: e.doorId, cardholderId: e.subject === '' ? null : e.subject, credentialId: null,
                 details: { controllerSeq: e.seq },
               });
+              // Issue #6: a duress PIN at the edge is the platform's duress alarm too (as online).
+              if (e.type === 'access.granted' && e.reason === 'duress') {
+                alarms.raise({ type: 'access.duress', severity: 'critical', source: `door:${e.doorId}`, message: `duress PIN used at door ${e.doorId} (decided by controller ${deviceId})` });
+              }
             }
           },
         }),

@@ -185,6 +185,7 @@ export const ConfigSchema = Type.Object(
               readerAddress: Type.Integer({ minimum: 0, maximum: 126, default: 0, description: 'OSDP address of the reader on its line.' }),
               lockOutput: Type.Integer({ minimum: 0, maximum: 255, default: 0, description: 'Reader (PD) output driving the lock relay: held off (locked) at start, pulsed on a grant.' }),
               unlockSeconds: Type.Integer({ minimum: 1, maximum: 25, default: 5, description: 'How long a grant releases the lock.' }),
+              pinTimeoutSeconds: Type.Integer({ minimum: 3, maximum: 60, default: 10, description: 'Card-and-PIN doors: seconds after the card within which the PIN must be typed and ended with #; a card alone is refused after it.' }),
               maxOfflineMinutes: Type.Integer({ minimum: 0, maximum: 43_200, default: 240, description: 'Minutes the door keeps deciding from the last credential set without a sync; after that it denies everyone (fail secure). 0 for doors that must never decide offline.' }),
             },
             { additionalProperties: false },

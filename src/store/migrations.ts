@@ -15,6 +15,7 @@ import * as m008 from './migrations/008_onvif.ts';
 import * as m009 from './migrations/009_discovery.ts';
 import * as m010 from './migrations/010_door_controllers.ts';
 import * as m011 from './migrations/011_webauthn_last_used.ts';
+import * as m012 from './migrations/012_edge_pin_verifiers.ts';
 
 export type DialectMigration = { up(db: Kysely<unknown>, dialect: DialectName): Promise<void> };
 
@@ -30,6 +31,7 @@ const MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   '009_discovery': m009,
   '010_door_controllers': m010,
   '011_webauthn_last_used': m011,
+  '012_edge_pin_verifiers': m012,
 };
 
 class ListedMigrations implements MigrationProvider {

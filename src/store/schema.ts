@@ -276,6 +276,12 @@ export interface AccessCredentialsTable {
   /** 'hmac-sha256$<base64>' of the PIN under the keyring's access.pin key; never the PIN. */
   pin_hash: string | null;
   duress_pin_hash: string | null;
+  /**
+   * The edge verifiers (src/access/edge-pin.ts) of the PIN and duress PIN, sealed by the keyring
+   * (purpose access.pin.edge), base64; null without that PIN or for a PIN set before migration 012.
+   */
+  pin_edge_verifier: string | null;
+  duress_pin_edge_verifier: string | null;
   /** active | suspended | lost | revoked */
   status: string;
   valid_from: number | null;

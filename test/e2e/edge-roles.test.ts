@@ -9,6 +9,10 @@
 // publishes the controller's set from its model, so a card of the platform unlocks the door at the
 // edge (measured card-to-unlock through the processes), expired / out-of-schedule / unknown cards
 // are refused, and the door keeps deciding offline and across a controller restart.
+// Card and PIN at the edge (issue #6): the door turned card-and-PIN; card then PIN at the
+// simulated reader unlocks (measured card+PIN-to-unlock), a wrong PIN is refused, the duress PIN
+// unlocks and reaches the platform as a duress event and alarm, a card alone is refused after the
+// door's PIN time, and three wrong PINs lock the credential out of PIN entry.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,7 +110,7 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
         platformCaFile: path.join(dir, 'platform.pem'),
         syncIntervalSeconds: 1,
         reconnectMaxSeconds: 1,
-        doors: [{ id: doorId, reader: `tcp:${READER_HOST}:${readerPort}`, lockOutput: 0, unlockSeconds: 3, maxOfflineMinutes: 60 }],
+        doors: [{ id: doorId, reader: `tcp:${READER_HOST}:${readerPort}`, lockOutput: 0, unlockSeconds: 3, maxOfflineMinutes: 60, pinTimeoutSeconds: 3 }],
       },
     });
     // A wrong token is refused with the coded error, and nothing is stored.
@@ -169,12 +173,14 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     const latencies: number[] = [];
     for (let i = 0; i < 10; i++) {
       const at = reader.output.length;
+      // From before the card: a sync line may follow the decision's line before the wait starts.
+      const ctlAt = controller.output.length;
       const sent = performance.now();
       reader.send('card 90:324');
       const unlocked = await reader.waitForLine(/^output 0: unlocked for 3\.0 s$/, { from: at });
       latencies.push(unlocked.at - sent);
       await reader.waitForLine(/^led green$/, { from: at });
-      await controller.waitForLine(doorLine('granted'), { from: controller.output.length - 1 });
+      await controller.waitForLine(doorLine('granted'), { from: ctlAt });
     }
     latencies.sort((a, b) => a - b);
     console.log(`# card typed → "unlocked for 3.0 s" at the reader, through the controller (10 reads): min ${latencies[0]?.toFixed(1)} ms, median ${latencies[5]?.toFixed(1)} ms, max ${latencies[9]?.toFixed(1)} ms`);
@@ -237,6 +243,88 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     assert.deepEqual(events.slice(14).map((e) => e.outcome), ['denied', 'denied', 'denied', 'granted', 'denied', 'granted']);
     const alarms = await api.get<{ alarms: Array<{ type: string }> }>('/api/v1/alarms');
     assert.ok(!alarms.text.includes('device.events_tampered') && !alarms.text.includes('device.events_lost'), 'the chain continued across the restart: no gap, no tamper alarm');
+  });
+
+  test('card-and-PIN door decided at the edge: card then PIN unlocks, a wrong PIN is refused, the duress PIN unlocks and alarms the platform, a card alone times out, three wrong PINs lock out', async () => {
+    const mode = await api.request<{ mode: string }>('PATCH', `/api/v1/access/doors/${doorId}`, { mode: 'card_and_pin' });
+    assert.equal(mode.status, 200, mode.text);
+    const always = await api.post<{ id: string }>('/api/v1/access/schedules', { name: 'PIN hours', intervals: [{ days: [0, 1, 2, 3, 4, 5, 6], from: '00:00', to: '24:00' }] });
+    const level = await api.post<{ id: string }>('/api/v1/access/levels', { name: 'PIN staff', scheduleId: always.body.id, doorIds: [doorId] });
+    assert.equal(level.status, 201, level.text);
+    const h = await api.post<{ id: string }>('/api/v1/access/cardholders', { name: 'Dave' });
+    assert.equal((await api.request('PUT', `/api/v1/access/cardholders/${h.body.id}/levels`, { levelIds: [level.body.id] })).status, 200);
+    const from = controller.output.length;
+    const c = await api.post<Record<string, unknown>>('/api/v1/access/credentials', { cardholderId: h.body.id, cardFormat: 'h10301', cardNumber: cardNumberOf('h10301', 90, 400), pin: '4826', duressPin: '7391' });
+    assert.equal(c.status, 201, c.text);
+    assert.equal(c.body['hasPin'], true);
+    assert.ok(!c.text.includes('pbkdf2') && !c.text.includes('4826') && !c.text.includes('7391'), 'neither the PIN nor a verifier is returned');
+    await controller.waitForLine(/sync: credential set version \d+ \(4 credentials\)/, { from, timeoutMs: 20_000 });
+
+    /** Card, amber LED, then the PIN; resolves on the reader's unlock or red LED. */
+    const cardAndPin = async (pin: string | null): Promise<{ unlocked: boolean; cardToOutcome: number; pinToOutcome: number; controllerLine: string }> => {
+      const at = reader.output.length;
+      const ctlAt = controller.output.length;
+      const cardAt = performance.now();
+      reader.send('card 90:400');
+      await reader.waitForLine(/^led amber$/, { from: at });
+      const pinAt = performance.now();
+      if (pin !== null) reader.send(`pin ${pin}`);
+      const outcome = await reader.waitForLine(/^output 0: unlocked for 3\.0 s$|^led red$/, { from: at, timeoutMs: 10_000 });
+      const line = await controller.waitForLine(doorLine('(granted|denied)'), { from: ctlAt });
+      return { unlocked: outcome.line.startsWith('output 0: unlocked'), cardToOutcome: outcome.at - cardAt, pinToOutcome: outcome.at - pinAt, controllerLine: line.line };
+    };
+
+    const cardToUnlock: number[] = [];
+    const pinToUnlock: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ok = await cardAndPin('4826');
+      assert.ok(ok.unlocked, ok.controllerLine);
+      assert.match(ok.controllerLine, /granted \(.+\) with PIN/);
+      cardToUnlock.push(ok.cardToOutcome);
+      pinToUnlock.push(ok.pinToOutcome);
+    }
+    cardToUnlock.sort((a, b) => a - b);
+    pinToUnlock.sort((a, b) => a - b);
+    console.log(`# card + PIN at the reader → "unlocked", through the controller (5 entries, PBKDF2 100,000 iterations ×2 per PIN): card→unlock median ${cardToUnlock[2]?.toFixed(1)} ms (min ${cardToUnlock[0]?.toFixed(1)}, max ${cardToUnlock[4]?.toFixed(1)}); PIN typed→unlock median ${pinToUnlock[2]?.toFixed(1)} ms (min ${pinToUnlock[0]?.toFixed(1)}, max ${pinToUnlock[4]?.toFixed(1)})`);
+
+    const wrong = await cardAndPin('1111');
+    assert.ok(!wrong.unlocked);
+    assert.match(wrong.controllerLine, /denied \(wrong pin\) with PIN/);
+
+    const duress = await cardAndPin('7391');
+    assert.ok(duress.unlocked, 'the duress PIN opens the door like the real one');
+    assert.match(duress.controllerLine, /granted \(.+, duress\) with PIN/);
+    await controller.waitForLine(/alarm critical access\.duress/, { from: controller.output.length - 5 });
+
+    const alone = await cardAndPin(null);
+    assert.ok(!alone.unlocked);
+    assert.match(alone.controllerLine, /denied \(pin required\)/);
+    assert.ok(alone.cardToOutcome >= 2900, `a card alone is refused after the door's PIN time (3 s), not before: ${alone.cardToOutcome.toFixed(0)} ms`);
+
+    // Three wrong PINs in a row (the one above was reset by the grants): locked out, then even the right PIN is refused.
+    for (const pin of ['0000', '1212', '3434']) assert.match((await cardAndPin(pin)).controllerLine, /denied \(wrong pin\)/);
+    await controller.waitForLine(/alarm warning access\.pin_lockout/, { from: controller.output.length - 5 });
+    const locked = await cardAndPin('4826');
+    assert.ok(!locked.unlocked);
+    assert.match(locked.controllerLine, /denied \(pin locked out\)/);
+
+    // Forwarded: the platform's access events show the duress grant; its alarms the duress alarm.
+    const deadline = Date.now() + 20_000;
+    let events: AccessEventView[] = [];
+    for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+      events = await platformEvents();
+      if (events.some((e) => e.reason === 'pin locked out')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const reasons = events.slice(20).map((e) => `${e.outcome}:${e.reason}`);
+    assert.deepEqual(reasons, [
+      ...Array<string>(5).fill('granted:valid credential'), 'denied:wrong pin', 'granted:duress', 'denied:pin required',
+      'denied:wrong pin', 'denied:wrong pin', 'denied:wrong pin', 'info:3 wrong PINs: PIN entry locked for 300 s', 'denied:pin locked out',
+    ]);
+    const alarms = await api.get<{ alarms: Array<{ type: string; severity: string }> }>('/api/v1/alarms');
+    assert.ok(alarms.body.alarms.some((a) => a.type === 'access.duress' && a.severity === 'critical'), alarms.text);
+    const log = readFileSync(path.join(dir, 'controller-data', 'controller', 'events.journal'), 'utf8');
+    assert.ok(!log.includes('4826') && !log.includes('7391') && !controller.output.some((l) => /4826|7391/.test(l)), 'no PIN in the controller log or journal');
   });
 
   function writeConfig(name: string, extra: Record<string, unknown>): string {

@@ -5,7 +5,6 @@
 // sets every lock locked as soon as its reader answers (ACS-5.4.1.2), and syncs with the platform
 // over mTLS: attestation, set pulls, event pushes in order (ACS-5.4.2.3). Console lines are the
 // operator's view; no card number, key or token is ever printed.
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AlarmInput, AlarmSink } from '../../alarms/types.ts';
 import { systemClock } from '../../core/clock.ts';
@@ -102,12 +101,14 @@ export async function startController(config: Config, o: { installReaders: boole
   const print = o.print;
   const keyring = EdgeKeyring.open(config.keyring.kekFile, config.dataDir);
   const lines: ReaderLine[] = [];
+  const readerDoorsList: ReaderDoors[] = [];
   let journal: EdgeEventJournal | undefined;
   let sync: ControllerSyncClient | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(statusTimer);
     await sync?.stop();
+    for (const doors of readerDoorsList) doors.close();
     for (const line of lines) await line.stop();
     journal?.close();
     keyring.close();
@@ -130,6 +131,7 @@ export async function startController(config: Config, o: { installReaders: boole
       doors,
       log,
       onSetChange: (change) => state.recordSetChange(change),
+      onPinLockout: (l) => print(`alarm warning access.pin_lockout door:${l.doorId}: holder ${l.holderId ?? 'unknown'}: ${l.reason}`),
     });
     const kept = state.loadSets();
     if (kept.sets.length > 0) controller.restore(kept.sets, kept.lastSyncAt);
@@ -145,25 +147,24 @@ export async function startController(config: Config, o: { installReaders: boole
       }
       let line: ReaderLine | undefined;
       const readerDoors = new ReaderDoors({
-        doors: [{ address: door.readerAddress, doorId: door.id, output: door.lockOutput, releaseTenths: door.unlockSeconds * 10 }],
+        doors: [{ address: door.readerAddress, doorId: door.id, output: door.lockOutput, releaseTenths: door.unlockSeconds * 10, pinTimeoutMs: door.pinTimeoutSeconds * 1000 }],
         controller,
         send: (address, command) => line?.enqueue(address, command),
         alarms,
+        // Holder IDs and reasons only: never a card number or a PIN.
+        onDecision: (d) => {
+          const outcome = d.decision.granted ? `granted (${d.decision.holderId}${d.decision.duress === true ? ', duress' : ''})` : `denied (${d.decision.reason})`;
+          print(`door ${door.id}: ${outcome}${d.pinEntered ? ' with PIN' : ''} in ${d.decideMs.toFixed(2)} ms, event seq ${log.lastSeq}`);
+        },
       });
+      readerDoorsList.push(readerDoors);
       line = new ReaderLine(door, (transport) => {
         const installMode = state.readerKey(door.id) === undefined;
         return new OsdpCpLink(transport, {
           peers: [installMode ? { address: door.readerAddress, installMode: true } : { address: door.readerAddress, scbk: state.readerKey(door.id) }],
           onEvent: (event) => {
-            const t0 = performance.now();
-            const before = readerDoors.decisions.length;
             readerDoors.onEvent(event);
             if (event.kind === 'online') print(`door ${door.id}: reader online over the secure channel; lock output ${door.lockOutput} set locked`);
-            const d = readerDoors.decisions[readerDoors.decisions.length - 1];
-            if (readerDoors.decisions.length > before && d !== undefined) {
-              const outcome = d.decision.granted ? `granted (${d.decision.holderId})` : `denied (${d.decision.reason})`;
-              print(`door ${door.id}: ${outcome} in ${(performance.now() - t0).toFixed(2)} ms, event seq ${log.lastSeq}`);
-            }
           },
           onTamper: (event) => readerDoors.onTamper(event),
           onKeyInstalled: (_address, key) => {

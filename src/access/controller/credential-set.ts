@@ -25,6 +25,15 @@ export interface CredentialEntry {
   schedules?: Record<string, string[]>;
   /** The holder may pass during a site lockdown (at any door of the locked-down site). */
   lockdownOverride?: boolean;
+  /** Edge verifier of the PIN (src/access/edge-pin.ts): PBKDF2, never the PIN or the platform's MAC. */
+  pinVerifier?: string;
+  /** Edge verifier of the duress PIN: grants and raises a duress event, like the platform. */
+  duressVerifier?: string;
+  /**
+   * The credential has a PIN or duress PIN set before edge verifiers existed (migration 012):
+   * the edge cannot check it, so card-and-PIN doors refuse it until the PIN is set again.
+   */
+  pinNotAtEdge?: boolean;
 }
 
 /** What the controller must know of a door to decide like the platform. */

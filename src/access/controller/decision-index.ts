@@ -8,17 +8,34 @@
 // (card-and-PIN doors need one, which a card-only read lacks), lockdown and its override, a
 // locked door, the access level, its schedule. Inactive credentials and holders are never
 // published, so they are unknown here.
+//
+// PINs (issue #6): the index keeps each credential's edge verifiers (src/access/edge-pin.ts);
+// the controller checks a keypad PIN against them (slow, async) and passes the outcome to
+// decide(): a duress PIN grants wherever the credential would and is flagged; a card-and-PIN
+// door needs the right PIN ('pin required' without one, 'wrong pin'), and refuses a credential
+// whose PIN the platform could not publish ('pin not at the edge').
 import { VigilError } from '../../core/errors.ts';
+import { parseEdgePinVerifier, type EdgePinVerifier } from '../edge-pin.ts';
 import type { CredentialEntry, EdgeDoorFacts } from './credential-set.ts';
 
-export type DenyReason = 'unknown credential' | 'not valid yet' | 'expired' | 'pin required' | 'lockdown' | 'door locked' | 'not allowed at this door' | 'outside schedule';
+export type DenyReason = 'unknown credential' | 'not valid yet' | 'expired' | 'pin required' | 'wrong pin' | 'pin not at the edge' | 'lockdown' | 'door locked' | 'not allowed at this door' | 'outside schedule';
+
+/** A keypad PIN checked against the credential's verifiers: undefined when none was entered. */
+export type PinOutcome = 'match' | 'duress' | 'mismatch';
+
+/** The edge verifiers of one credential; `notAtEdge`: it has a PIN the edge cannot check. */
+export interface CredentialPins {
+  pin?: EdgePinVerifier;
+  duress?: EdgePinVerifier;
+  notAtEdge: boolean;
+}
 
 /** The door as the set describes it, and the schedule check in its time zone. */
 export interface IndexDoor {
   facts: EdgeDoorFacts;
   scheduleActive(scheduleId: string, now: number): boolean;
 }
-export type IndexDecision = { granted: true; holderId: string } | { granted: false; reason: DenyReason; holderId: string | null };
+export type IndexDecision = { granted: true; holderId: string; duress?: true } | { granted: false; reason: DenyReason; holderId: string | null };
 
 const MAX_DOORS = 64;
 
@@ -38,6 +55,8 @@ export class DecisionIndex {
   readonly #profiles: Array<Record<string, string[]> | undefined> = [undefined];
   readonly #profileIndex = new Map<string, number>();
   readonly #free: number[] = [];
+  /** Per slot, only for credentials with a PIN: most have none, so a sparse map. */
+  readonly #pins = new Map<number, CredentialPins>();
   #next = 0;
 
   get size(): number {
@@ -46,6 +65,7 @@ export class DecisionIndex {
 
   clear(): void {
     this.#slotOf.clear();
+    this.#pins.clear();
     this.#profiles.length = 1;
     this.#profileIndex.clear();
     this.#free.length = 0;
@@ -73,32 +93,52 @@ export class DecisionIndex {
     this.#notAfter[slot] = e.notAfter;
     this.#profileOf[slot] = this.#profile(e.schedules);
     this.#override[slot] = e.lockdownOverride === true ? 1 : 0;
+    const pins = entryPins(e);
+    if (pins === undefined) this.#pins.delete(slot);
+    else this.#pins.set(slot, pins);
+  }
+
+  /** The edge verifiers of a credential (undefined: unknown, or no PIN at all). */
+  pinsOf(key: string): CredentialPins | undefined {
+    const slot = this.#slotOf.get(key);
+    return slot === undefined ? undefined : this.#pins.get(slot);
   }
 
   remove(key: string): void {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return;
     this.#slotOf.delete(key);
+    this.#pins.delete(slot);
     this.#free.push(slot);
   }
 
-  /** `door`: the door as the set describes it; undefined for a set without a door model. */
-  decide(key: string, doorId: string, now: number, door?: IndexDoor): IndexDecision {
+  /**
+   * `door`: the door as the set describes it; undefined for a set without a door model.
+   * `pin`: the keypad PIN checked against this credential's verifiers, if one was entered.
+   */
+  decide(key: string, doorId: string, now: number, door?: IndexDoor, pin?: PinOutcome): IndexDecision {
     const slot = this.#slotOf.get(key);
     if (slot === undefined) return { granted: false, reason: 'unknown credential', holderId: null };
     const holderId = this.#holders[this.#holderOf[slot] ?? 0] ?? '';
     const deny = (reason: DenyReason): IndexDecision => ({ granted: false, reason, holderId });
     if (now < (this.#notBefore[slot] ?? 0)) return deny('not valid yet');
     if (now >= (this.#notAfter[slot] ?? 0)) return deny('expired');
-    if (door?.facts.mode === 'card_and_pin') return deny('pin required');
-    if (door?.facts.lockdown === true) return this.#override[slot] === 1 ? { granted: true, holderId } : deny('lockdown');
+    // As the platform: a duress PIN grants like the real one on any door mode (and is flagged).
+    const duress = pin === 'duress';
+    if (!duress && door?.facts.mode === 'card_and_pin') {
+      if (this.#pins.get(slot)?.notAtEdge === true) return deny('pin not at the edge');
+      if (pin === undefined) return deny('pin required');
+      if (pin !== 'match') return deny('wrong pin');
+    }
+    const grant: IndexDecision = duress ? { granted: true, holderId, duress: true } : { granted: true, holderId };
+    if (door?.facts.lockdown === true) return this.#override[slot] === 1 ? grant : deny('lockdown');
     if (door?.facts.mode === 'locked') return deny('door locked');
     const bit = this.#doorBit.get(doorId);
     const allowed = bit !== undefined && (bit < 32 ? ((this.#doorsLo[slot] ?? 0) >>> bit) & 1 : ((this.#doorsHi[slot] ?? 0) >>> (bit - 32)) & 1);
     if (allowed !== 1) return deny('not allowed at this door');
     const schedules = this.#profiles[this.#profileOf[slot] ?? 0]?.[doorId];
     if (schedules !== undefined && !(door !== undefined && schedules.some((id) => door.scheduleActive(id, now)))) return deny('outside schedule');
-    return { granted: true, holderId };
+    return grant;
   }
 
   #profile(schedules: Record<string, string[]> | undefined): number {
@@ -151,4 +191,14 @@ export class DecisionIndex {
     override.set(this.#override);
     this.#override = override;
   }
+}
+
+/** A malformed verifier in a signed set is treated as one the edge cannot check: fail secure. */
+function entryPins(e: CredentialEntry): CredentialPins | undefined {
+  if (e.pinNotAtEdge === true) return { notAtEdge: true };
+  if (e.pinVerifier === undefined && e.duressVerifier === undefined) return undefined;
+  const pin = e.pinVerifier === undefined ? undefined : parseEdgePinVerifier(e.pinVerifier);
+  const duress = e.duressVerifier === undefined ? undefined : parseEdgePinVerifier(e.duressVerifier);
+  if ((e.pinVerifier !== undefined && pin === undefined) || (e.duressVerifier !== undefined && duress === undefined)) return { notAtEdge: true };
+  return { ...(pin === undefined ? {} : { pin }), ...(duress === undefined ? {} : { duress }), notAtEdge: false };
 }

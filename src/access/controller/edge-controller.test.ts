@@ -8,6 +8,7 @@ import { ManualClock } from '../../core/clock.ts';
 import { isVigilError } from '../../core/errors.ts';
 import { deviceSignerFromPrivateKey } from '../../crypto/signer.ts';
 import { signCredentialSet, type CredentialEntry } from './credential-set.ts';
+import { deriveEdgePinVerifier } from '../edge-pin.ts';
 import { EdgeController } from './edge-controller.ts';
 
 const T0 = Date.parse('2026-11-23T08:00:00Z');
@@ -70,4 +71,43 @@ test('ACS-5.4.2.3: offline the doors keep deciding up to their limit, then fail 
     'access.denied:front:offline too long',
     'access.granted:vault:valid credential',
   ]);
+});
+
+test('issue #6: card and PIN at the edge — right PIN, duress PIN (flagged), wrong PIN, no PIN; three wrong PINs lock the credential out for the lockout time, logged; a PIN the edge cannot check is refused', async () => {
+  const clock = new ManualClock(T0);
+  const lockouts: string[] = [];
+  const c = new EdgeController({
+    controllerId: 'ctl-1', platformKeyPem: platform.publicKeyPem, storageKey: randomBytes(32), clock, doors: { front: { maxOfflineMs: 4 * HOUR } },
+    dummyPinIterations: 1000, pinLockoutMs: 60_000, onPinLockout: (l) => lockouts.push(l.doorId),
+  });
+  const pinVerifier = await deriveEdgePinVerifier('2468', 1000);
+  const duressVerifier = await deriveEdgePinVerifier('1357', 1000);
+  c.apply(signCredentialSet(platform, {
+    controllerId: 'ctl-1', version: 1, baseVersion: null, issuedAt: T0,
+    upserts: [{ ...card(1), pinVerifier, duressVerifier }, { ...card(2), pinNotAtEdge: true }, { ...card(3), pinVerifier: 'pbkdf2-sha256$1$bad$bad' }, card(4)],
+    removals: [], doors: [{ id: 'front', mode: 'card_and_pin', timezone: 'UTC', lockdown: false }], schedules: [],
+  }));
+  assert.equal(c.needsPin('front'), true);
+  assert.deepEqual(await c.decideWithPin('h10301:90:1', 'front', '2468'), { granted: true, holderId: 'holder-1' });
+  assert.deepEqual(await c.decideWithPin('h10301:90:1', 'front', '1357'), { granted: true, holderId: 'holder-1', duress: true });
+  assert.deepEqual(await c.decideWithPin('h10301:90:1', 'front', undefined), { granted: false, reason: 'pin required', holderId: 'holder-1' });
+  assert.deepEqual(await c.decideWithPin('h10301:90:2', 'front', '2468'), { granted: false, reason: 'pin not at the edge', holderId: 'holder-2' });
+  assert.deepEqual(await c.decideWithPin('h10301:90:3', 'front', '2468'), { granted: false, reason: 'pin not at the edge', holderId: 'holder-3' }, 'a malformed verifier fails secure');
+  assert.deepEqual(await c.decideWithPin('h10301:90:4', 'front', '2468'), { granted: false, reason: 'wrong pin', holderId: 'holder-4' }, 'no PIN set: any PIN is wrong (as online)');
+  assert.deepEqual(await c.decideWithPin('h10301:90:9', 'front', '2468'), { granted: false, reason: 'unknown credential', holderId: null });
+
+  for (const pin of ['0000', '1111']) assert.equal((await c.decideWithPin('h10301:90:1', 'front', pin)).granted, false);
+  assert.deepEqual(lockouts, []);
+  assert.deepEqual(await c.decideWithPin('h10301:90:1', 'front', '3333'), { granted: false, reason: 'wrong pin', holderId: 'holder-1' });
+  assert.deepEqual(lockouts, ['front']);
+  // Locked out: the right PIN (and the duress PIN) are not even checked.
+  assert.deepEqual(await c.decideWithPin('h10301:90:1', 'front', '2468'), { granted: false, reason: 'pin locked out', holderId: null });
+  clock.advance(59_000);
+  assert.equal((await c.decideWithPin('h10301:90:1', 'front', '1357')).granted, false);
+  clock.advance(2_000);
+  assert.deepEqual(await c.decideWithPin('h10301:90:1', 'front', '2468'), { granted: true, holderId: 'holder-1' });
+  const types = c.log.export().map((e) => `${e.type}:${e.reason}`);
+  assert.ok(types.includes('access.pin_lockout:3 wrong PINs: PIN entry locked for 60 s'), types.join('\n'));
+  assert.ok(types.includes('access.granted:duress'));
+  assert.ok(!JSON.stringify(c.log.export()).includes('2468'), 'no PIN in the edge log');
 });

@@ -13,6 +13,7 @@ import { TEST_IDENTITY } from '../osdp/test-harness.ts';
 import { connectOsdpTcp, listenOsdpTcp, type OsdpTransport } from '../osdp/transport.ts';
 import { encodeWiegand } from '../wiegand/formats.ts';
 import { signCredentialSet } from './credential-set.ts';
+import { deriveEdgePinVerifier } from '../edge-pin.ts';
 import { EdgeController } from './edge-controller.ts';
 import { ReaderDoors, credentialKeyOfRead } from './reader-door.ts';
 
@@ -100,5 +101,49 @@ test('ACS-5.1.1.5: a reader holding another key raises the reader tamper alarm a
     assert.equal(r.commands.filter((c) => c.kind === 'OUT').length, 0);
   } finally {
     await r.close();
+  }
+});
+
+test('issue #6: card-and-PIN keypad entry — amber after the card, digits until # (0x0D), * clears, more than 12 digits is a wrong PIN, keys without a card are dropped, a card alone is refused at the PIN time', async () => {
+  const now = Date.now();
+  const controller = new EdgeController({ controllerId: 'ctl-1', platformKeyPem: platform.publicKeyPem, storageKey: randomBytes(32), clock: systemClock, doors: { vault: { maxOfflineMs: 3_600_000 } }, dummyPinIterations: 1000, pinAttempts: 100 });
+  controller.apply(signCredentialSet(platform, {
+    controllerId: 'ctl-1', version: 1, baseVersion: null, issuedAt: now, removals: [],
+    upserts: [{ key: 'h10301:90:324', holderId: 'alice', doors: ['vault'], notBefore: now - 60_000, notAfter: now + 3_600_000, pinVerifier: await deriveEdgePinVerifier('2468', 1000) }],
+    doors: [{ id: 'vault', mode: 'card_and_pin', timezone: 'UTC', lockdown: false }], schedules: [],
+  }));
+  const commands: OsdpCommand[] = [];
+  const reports: string[] = [];
+  const doors = new ReaderDoors({
+    doors: [{ address: 7, doorId: 'vault', output: 0, releaseTenths: 30, pinTimeoutMs: 200 }], controller, alarms: new RecordingAlarmSink(),
+    send: (_a, c) => commands.push(c), onDecision: (d) => reports.push(d.decision.granted ? 'granted' : d.decision.reason),
+  });
+  const alice = encodeWiegand({ format: 'H10301', facilityCode: 90, cardNumber: 324 });
+  const card = (): void => doors.onEvent({ kind: 'card', address: 7, reader: 0, format: 1, bitCount: alice.bitCount, data: alice.data });
+  const keys = (text: string): void => doors.onEvent({ kind: 'keypad', address: 7, reader: 0, keys: Buffer.from(text.replace(/#/g, '\r').replace(/\*/g, '\x7f'), 'latin1') });
+  const led = (c: OsdpCommand | undefined): number | undefined => (c?.kind === 'LED' ? c.leds[0]?.temporary.onColor : undefined);
+  try {
+    keys('2468#');
+    assert.equal(commands.length, 0, 'keys without a card waiting are dropped');
+    card();
+    assert.equal(led(commands.at(-1)), 3, 'amber: PIN expected');
+    keys('99');
+    keys('*24');
+    keys('68#');
+    await waitFor(() => reports.length === 1, 'decision');
+    assert.deepEqual(reports, ['granted']);
+    assert.ok(commands.some((c) => c.kind === 'OUT' && c.outputs[0]?.controlCode === 5));
+    card();
+    keys('2468000000000');
+    await waitFor(() => reports.length === 2, 'overflow decision');
+    assert.equal(reports[1], 'wrong pin', '13 digits end the entry as a wrong PIN');
+    card();
+    const t0 = performance.now();
+    await waitFor(() => reports.length === 3, 'timeout decision');
+    assert.equal(reports[2], 'pin required');
+    assert.ok(performance.now() - t0 >= 190, 'not before the PIN time');
+    assert.equal(led(commands.at(-1)), 1, 'red');
+  } finally {
+    doors.close();
   }
 });

@@ -3,9 +3,14 @@
 // holding the compiled, signed set decide every card read the same way — granted or not, and for
 // the same reason wherever the edge holds the card. Each world is then changed and republished
 // as a delta, and compared again. Seeded, bounded: WORLDS × REQUESTS × 2 comparisons.
+// Issue #6, card and PIN: the same worlds with PINs and duress PINs (platform: HMAC; edge: the
+// PBKDF2 verifiers derived beside it), each read with no PIN, the PIN, the duress PIN or a wrong
+// one: PIN_WORLDS × REQUESTS × 2 comparisons, own seed, verifiers at 1,000 iterations for speed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { deriveEdgePinVerifier } from '../edge-pin.ts';
+import { pinMac } from './pin.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { seededRandom } from '../../core/random.ts';
 import { deviceSignerFromPrivateKey } from '../../crypto/signer.ts';
@@ -20,6 +25,10 @@ import type { CardholderFacts, DecisionReason, DoorMode, Holiday, LevelFacts, Sc
 const SEED = 0x5eed0006;
 const WORLDS = 120;
 const REQUESTS = 40;
+const PIN_SEED = 0x5eed0616;
+const PIN_WORLDS = 60;
+const TEST_ITERATIONS = 1_000;
+const PIN_KEY = randomBytes(32);
 const T0 = Date.parse('2026-12-20T00:00:00Z');
 const DAY = 86_400_000;
 const SPAN_DAYS = 14;
@@ -32,7 +41,7 @@ const EDGE_REASON: Readonly<Record<DecisionReason, string>> = {
   granted: 'granted', granted_duress: 'granted', granted_anti_passback_soft: 'granted', granted_lockdown_override: 'granted',
   unknown_credential: 'unknown credential', credential_suspended: 'unknown credential', credential_revoked: 'unknown credential', cardholder_suspended: 'unknown credential',
   credential_not_yet_valid: 'not valid yet', cardholder_not_yet_valid: 'not valid yet', credential_expired: 'expired', cardholder_expired: 'expired',
-  pin_required: 'pin required', pin_invalid: 'pin required', lockdown: 'lockdown', door_locked: 'door locked', no_access_level: 'not allowed at this door',
+  pin_required: 'pin required', pin_invalid: 'wrong pin', lockdown: 'lockdown', door_locked: 'door locked', no_access_level: 'not allowed at this door',
   outside_schedule: 'outside schedule', interlock: 'interlock', anti_passback: 'anti-passback',
 };
 
@@ -94,7 +103,7 @@ function generate(r: () => number, w: number): World {
   for (let i = 0; i < 8; i++) {
     const statuses = ['active', 'active', 'active', 'active', 'active', 'active', 'active', 'suspended', 'lost', 'revoked'] as const;
     // H10301 numbers: FC 90, CN unique per credential (card-key.ts: payload = FC << 16 | CN).
-    credentials.push({ id: `cred-${w}-${i}`, cardholderId: pick(holderIds), status: pick(statuses), ...window(), pinHash: null, duressPinHash: null, cardFormat: 'h10301', cardNumber: String(90 * 65536 + 100 + i) });
+    credentials.push({ id: `cred-${w}-${i}`, cardholderId: pick(holderIds), status: pick(statuses), ...window(), pinHash: null, duressPinHash: null, edgePinVerifier: null, edgeDuressVerifier: null, cardFormat: 'h10301', cardNumber: String(90 * 65536 + 100 + i) });
   }
   return { sites, doors, otherDoor, schedules, levels, holders, holderLevels, credentials };
 }
@@ -103,12 +112,14 @@ function levelsOf(world: World): Map<string, LevelFacts[]> {
   return new Map([...world.holderLevels].map(([h, ids]) => [h, world.levels.filter((l) => ids.includes(l.id))]));
 }
 
-/** The platform, online: the snapshot its door service would gather for this read. */
-function online(world: World, cardNumber: string, door: ControllerDoor, now: number): DecisionReason {
+/** The platform, online: the snapshot its door service would gather for this read (and PIN). */
+function online(world: World, cardNumber: string, door: ControllerDoor, now: number, pin?: string): DecisionReason {
   const c = world.credentials.find((x) => x.cardFormat === 'h10301' && x.cardNumber === cardNumber);
   const holder = c === undefined ? undefined : world.holders.get(c.cardholderId);
+  // door-service.ts: the PIN is MACed for a known credential only.
+  const mac = pin !== undefined && c !== undefined ? { pinMac: pinMac(PIN_KEY, c.id, pin) } : {};
   const decision = decide(
-    { doorId: door.door.id, cardFormat: 'h10301', cardNumber },
+    { doorId: door.door.id, cardFormat: 'h10301', cardNumber, ...mac },
     {
       site: door.site, door: door.door, credential: c, cardholder: holder,
       levels: holder === undefined ? [] : (levelsOf(world).get(holder.id) ?? []),
@@ -133,7 +144,7 @@ function mutate(r: () => number, world: World): void {
   d.door.mode = d.door.mode === 'card' ? 'locked' : 'card';
   const c = pick(world.credentials);
   c.status = c.status === 'active' ? 'revoked' : 'active';
-  world.credentials.push({ id: `cred-new-${world.credentials.length}`, cardholderId: pick([...world.holders.keys()]), status: 'active', validFrom: null, validUntil: null, pinHash: null, duressPinHash: null, cardFormat: 'h10301', cardNumber: String(90 * 65536 + 100 + world.credentials.length) });
+  world.credentials.push({ id: `cred-new-${world.credentials.length}`, cardholderId: pick([...world.holders.keys()]), status: 'active', validFrom: null, validUntil: null, pinHash: null, duressPinHash: null, edgePinVerifier: null, edgeDuressVerifier: null, cardFormat: 'h10301', cardNumber: String(90 * 65536 + 100 + world.credentials.length) });
 }
 
 test('online = offline: the decision engine and the edge controller with the compiled set agree on every generated card read, after full sets and deltas', async () => {
@@ -197,4 +208,100 @@ test('online = offline: the decision engine and the edge controller with the com
   }
   assert.ok(granted > compared / 25, `enough grants to mean something (${granted} of ${compared})`);
   console.log(`# online = offline: ${compared} card reads compared (${granted} granted; reason compared on ${reasonChecked})`);
+});
+
+/** Random 4–8 digit PIN. */
+function randomPin(r: () => number): string {
+  const n = 4 + Math.floor(r() * 5);
+  let pin = '';
+  for (let i = 0; i < n; i++) pin += String(Math.floor(r() * 10));
+  return pin;
+}
+
+/** PINs as the holder service sets them: MAC for the platform, PBKDF2 verifier for the edge; some set before edge verifiers. */
+async function addPins(r: () => number, world: World, clear: Map<string, { pin?: string; duress?: string; legacy: boolean }>): Promise<void> {
+  for (const c of world.credentials) {
+    if (r() < 0.35) continue;
+    const pin = randomPin(r);
+    let duress = r() < 0.6 ? randomPin(r) : undefined;
+    if (duress === pin) duress = undefined;
+    const legacy = r() < 0.1;
+    c.pinHash = pinMac(PIN_KEY, c.id, pin);
+    c.duressPinHash = duress === undefined ? null : pinMac(PIN_KEY, c.id, duress);
+    c.edgePinVerifier = legacy ? null : await deriveEdgePinVerifier(pin, TEST_ITERATIONS);
+    c.edgeDuressVerifier = legacy || duress === undefined ? null : await deriveEdgePinVerifier(duress, TEST_ITERATIONS);
+    clear.set(c.id, { pin, ...(duress === undefined ? {} : { duress }), legacy });
+  }
+}
+
+const BEFORE_PIN = new Set<DecisionReason>(['unknown_credential', 'credential_suspended', 'credential_revoked', 'credential_not_yet_valid', 'credential_expired', 'cardholder_suspended', 'cardholder_not_yet_valid', 'cardholder_expired']);
+
+test('online = offline with PINs: no PIN, the PIN, the duress PIN or a wrong one decide the same at the edge (verifiers) as online (MACs)', async () => {
+  const r = rng(PIN_SEED);
+  let compared = 0;
+  let notAtEdge = 0;
+  const seen = new Map<string, number>();
+  for (let w = 0; w < PIN_WORLDS; w++) {
+    const world = generate(r, w);
+    // More card-and-PIN doors than the card-read test: half of them.
+    for (const d of world.doors) if (r() < 0.5) d.door.mode = 'card_and_pin';
+    const clear = new Map<string, { pin?: string; duress?: string; legacy: boolean }>();
+    await addPins(r, world, clear);
+    const clock = new ManualClock(T0 - DAY);
+    const source = new PublishedCredentialSets(clock);
+    const edge = new EdgeController({
+      controllerId: 'ctl-eq', platformKeyPem: platform.publicKeyPem, storageKey: randomBytes(32), clock,
+      doors: Object.fromEntries(world.doors.map((d) => [d.door.id, { maxOfflineMs: 365 * DAY }])),
+      // The lockout is the edge's own rule (tested in edge-controller.test.ts), not the platform's.
+      pinAttempts: Number.MAX_SAFE_INTEGER, dummyPinIterations: TEST_ITERATIONS,
+    });
+    for (let round = 0; round < 2; round++) {
+      const compiled = compileCredentialSet({ doors: world.doors, holders: world.holders, credentials: world.credentials, levelsOf: levelsOf(world) });
+      // Never the platform's MAC in a published entry: only the PBKDF2 verifiers.
+      assert.ok(!JSON.stringify(compiled.entries).includes('hmac-sha256$'));
+      clock.set(T0 - DAY + round);
+      const have = edge.version;
+      source.publish('ctl-eq', compiled.entries, compiled.model);
+      const changes = await source.changesSince('ctl-eq', have);
+      assert.ok(changes !== null);
+      edge.apply(signCredentialSet(platform, { controllerId: 'ctl-eq', issuedAt: clock.now(), ...changes }));
+      const keys = new Set(compiled.entries.map((e) => e.key));
+      for (let i = 0; i < REQUESTS; i++) {
+        const door = world.doors[Math.floor(r() * world.doors.length)];
+        assert.ok(door !== undefined);
+        const known = r() < 0.9 ? world.credentials[Math.floor(r() * world.credentials.length)] : undefined;
+        const cardNumber = known?.cardNumber ?? String(90 * 65536 + 9000 + i);
+        const pins = known === undefined ? undefined : clear.get(known.id);
+        const p = r();
+        const pin = p < 0.2 ? undefined : p < 0.5 ? (pins?.pin ?? randomPin(r)) : p < 0.7 ? (pins?.duress ?? randomPin(r)) : randomPin(r);
+        const now = T0 + Math.floor(r() * SPAN_DAYS * DAY);
+        clock.set(now);
+        const expected = online(world, cardNumber, door, now, pin);
+        const key = credentialKey('h10301', cardNumber);
+        assert.ok(key !== null);
+        const got = await edge.decideWithPin(key, door.door.id, pin);
+        const edgeReason = got.granted ? 'granted' : got.reason;
+        const context = `PIN world ${w} round ${round} request ${i}: card ${cardNumber} ${pin === undefined ? 'no PIN' : pin === pins?.pin ? 'PIN' : pin === pins?.duress ? 'duress PIN' : 'wrong PIN'} at ${door.door.id} (${door.door.mode}, lockdown ${door.site.lockdown}): online ${expected}, edge ${edgeReason}`;
+        if (pins?.legacy === true && keys.has(key)) {
+          // A PIN set before edge verifiers: card-and-PIN doors refuse it past the identity checks.
+          if (door.door.mode === 'card_and_pin' && !BEFORE_PIN.has(expected)) {
+            assert.equal(edgeReason, 'pin not at the edge', context);
+            notAtEdge++;
+            continue;
+          }
+          assert.notEqual(edgeReason, 'pin not at the edge', context);
+        }
+        assert.equal(got.granted, expected.startsWith('granted'), context);
+        assert.equal(edgeReason, keys.has(key) ? EDGE_REASON[expected] : 'unknown credential', context);
+        if (pins?.legacy !== true) assert.equal(got.granted && got.duress === true, expected === 'granted_duress', context);
+        seen.set(expected, (seen.get(expected) ?? 0) + 1);
+        compared++;
+      }
+      mutate(r, world);
+    }
+  }
+  assert.equal(compared + notAtEdge, PIN_WORLDS * REQUESTS * 2);
+  for (const reason of ['granted', 'granted_duress', 'pin_required', 'pin_invalid']) assert.ok((seen.get(reason) ?? 0) >= 15, `the generator produced ${reason} only ${seen.get(reason) ?? 0} times`);
+  assert.ok(notAtEdge > 0, 'credentials without edge verifiers reached card-and-PIN doors');
+  console.log(`# online = offline with PINs: ${compared} card+PIN reads compared (granted ${seen.get('granted') ?? 0}, duress ${seen.get('granted_duress') ?? 0}, pin required ${seen.get('pin_required') ?? 0}, wrong pin ${seen.get('pin_invalid') ?? 0}); ${notAtEdge} refused as 'pin not at the edge' (PIN set before edge verifiers)`);
 });

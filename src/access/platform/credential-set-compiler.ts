@@ -13,7 +13,12 @@
 //
 // Not enforced at the edge yet, so not compiled: anti-passback (needs presence across
 // controllers) and interlock (needs door-position inputs at the controller); the platform
-// still applies them online. A PIN entered at the reader is not handled at the edge either.
+// still applies them online.
+//
+// PINs (issue #6): the entry carries the credential's edge verifiers (src/access/edge-pin.ts),
+// never the platform's MACs; a credential whose PIN or duress PIN has no edge verifier (set
+// before migration 012) is marked, and card-and-PIN doors refuse it at the edge with a reason
+// of its own.
 import { credentialKey } from '../card-key.ts';
 import type { CredentialEntry, EdgeDoorFacts } from '../controller/credential-set.ts';
 import type { DoorModel } from '../controller/sync-source.ts';
@@ -27,6 +32,18 @@ export interface ControllerDoor {
 export interface PublishedCredential extends CredentialFacts {
   cardFormat: string;
   cardNumber: string;
+  /** The opened edge verifiers (null: no such PIN, or one set before edge verifiers). */
+  edgePinVerifier: string | null;
+  edgeDuressVerifier: string | null;
+}
+
+/** What an entry says of the credential's PINs. */
+function pinFields(c: PublishedCredential): Pick<CredentialEntry, 'pinVerifier' | 'duressVerifier' | 'pinNotAtEdge'> {
+  if ((c.pinHash !== null && c.edgePinVerifier === null) || (c.duressPinHash !== null && c.edgeDuressVerifier === null)) return { pinNotAtEdge: true };
+  return {
+    ...(c.pinHash !== null && c.edgePinVerifier !== null ? { pinVerifier: c.edgePinVerifier } : {}),
+    ...(c.duressPinHash !== null && c.edgeDuressVerifier !== null ? { duressVerifier: c.edgeDuressVerifier } : {}),
+  };
 }
 
 export interface CompileInput {
@@ -71,7 +88,7 @@ export function compileCredentialSet(input: CompileInput): { entries: Credential
     const notBefore = Math.max(c.validFrom ?? 0, holder.validFrom ?? 0);
     const notAfter = Math.min(c.validUntil ?? NO_END, holder.validUntil ?? NO_END);
     if (notAfter <= notBefore) continue;
-    byKey.set(key, { key, holderId: holder.id, doors, notBefore, notAfter, schedules: perDoor, ...(holder.lockdownOverride ? { lockdownOverride: true } : {}) });
+    byKey.set(key, { key, holderId: holder.id, doors, notBefore, notAfter, schedules: perDoor, ...(holder.lockdownOverride ? { lockdownOverride: true } : {}), ...pinFields(c) });
   }
   const edgeDoors: EdgeDoorFacts[] = input.doors.map((d) => ({ id: d.door.id, mode: d.door.mode, timezone: d.site.timezone, lockdown: d.site.lockdown }));
   const entries = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

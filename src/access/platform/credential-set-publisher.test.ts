@@ -16,6 +16,7 @@ import { DeviceRepository } from '../../device/device-repository.ts';
 import type { RequestContext } from '../../identity/types.ts';
 import { cardNumberOf } from '../card-key.ts';
 import { PublishedCredentialSets } from '../controller/sync-source.ts';
+import { EDGE_PIN_ITERATIONS, parseEdgePinVerifier, verifyEdgePin } from '../edge-pin.ts';
 import { createAccessPlatform, type AccessPlatform } from './platform.ts';
 
 const T0 = Date.parse('2026-11-23T09:00:00Z');
@@ -91,5 +92,57 @@ describeOnEachStore('credential-set publication', (get) => {
     const empty = await sets.changesSince('ctl-a', 0);
     assert.deepEqual([empty?.upserts.length, empty?.doors?.length], [0, 0]);
     assert.ok(audit.events.some((r) => r.action === 'access.door.controller.clear' && r.target === `door:${lab.id}`));
+  });
+
+  test('issue #6: edge PIN verifiers are derived when a PIN is set, sealed at rest, published (never the MAC), replaced on change, removed on clear; PINs set before them are counted', async () => {
+    const site = await p.sites.createSite({ name: 'Vault site', timezone: 'UTC' }, CTX);
+    const always = await p.sites.createSchedule({ name: 'Vault hours', intervals: [{ days: [0, 1, 2, 3, 4, 5, 6], from: '00:00', to: '24:00' }] }, CTX);
+    const vault = await p.sites.createDoor({ siteId: site.id, name: 'Vault', lockOutput: 0, mode: 'card_and_pin' }, CTX);
+    await p.sites.setDoorController(vault.id, 'ctl-a', CTX);
+    const level = await p.holders.createLevel({ name: 'Vault staff', scheduleId: always.id, doorIds: [vault.id] }, CTX);
+    const carol = await p.holders.createCardholder({ name: 'Carol' }, CTX);
+    await p.holders.setLevels(carol.id, [level.id], CTX);
+    const cred = await p.holders.createCredential({ cardholderId: carol.id, cardFormat: 'h10301', cardNumber: cardNumberOf('h10301', 90, 500), pin: '2468', duressPin: '1357' }, CTX);
+    assert.ok(!JSON.stringify(cred).includes('pbkdf2') && !JSON.stringify(audit.events).includes('2468'), 'no verifier in the API view, no PIN in the audit log');
+
+    // At rest: sealed (no scheme, no salt in clear), bound to its row and kind.
+    const row = await p.holders.repo.credential(cred.id);
+    assert.ok(row?.pin_edge_verifier !== null && row?.pin_edge_verifier !== undefined && row.duress_pin_edge_verifier !== null);
+    assert.ok(!Buffer.from(row.pin_edge_verifier, 'base64').toString('latin1').includes('pbkdf2'), 'sealed, not in clear');
+    await assert.rejects(keyring?.open('access.pin.edge', Buffer.from(row.pin_edge_verifier, 'base64'), `access_credentials:${cred.id}:duress`) ?? Promise.reject(new Error('no keyring')), 'a PIN verifier does not open as the duress one');
+
+    await p.publisher?.settled();
+    const entryOf = async (): Promise<{ pinVerifier?: string; duressVerifier?: string; pinNotAtEdge?: boolean } | undefined> => (await sets.changesSince('ctl-a', 0))?.upserts.find((e) => e.key === 'h10301:90:500');
+    const first = await entryOf();
+    assert.ok(first !== undefined);
+    assert.ok(!JSON.stringify(first).includes('hmac-sha256'), 'never the platform MAC');
+    const pin = parseEdgePinVerifier(first.pinVerifier);
+    const duress = parseEdgePinVerifier(first.duressVerifier);
+    assert.ok(pin !== undefined && duress !== undefined);
+    assert.equal(pin.iterations, EDGE_PIN_ITERATIONS);
+    assert.ok(EDGE_PIN_ITERATIONS >= 100_000);
+    assert.notDeepEqual(pin.salt, duress.salt, 'a salt per verifier');
+    assert.deepEqual([await verifyEdgePin(pin, '2468'), await verifyEdgePin(pin, '1357'), await verifyEdgePin(duress, '1357')], [true, false, true]);
+
+    // Changed: a new verifier (new salt) for the new PIN only; cleared: gone from the row and the set.
+    await p.holders.updateCredential(cred.id, { pin: '8642' }, CTX);
+    await p.publisher?.settled();
+    const changed = await entryOf();
+    const newPin = parseEdgePinVerifier(changed?.pinVerifier);
+    assert.ok(newPin !== undefined);
+    assert.deepEqual([await verifyEdgePin(newPin, '8642'), await verifyEdgePin(newPin, '2468')], [true, false]);
+    assert.equal(changed?.duressVerifier, first.duressVerifier, 'the duress verifier is untouched');
+    await p.holders.updateCredential(cred.id, { duressPin: null }, CTX);
+    await p.publisher?.settled();
+    assert.equal((await p.holders.repo.credential(cred.id))?.duress_pin_edge_verifier, null);
+    assert.equal((await entryOf())?.duressVerifier, undefined);
+
+    // A PIN set before migration 012 (MAC, no verifier): marked, no verifier, and counted.
+    await p.holders.repo.updateCredential(cred.id, { pin_edge_verifier: null });
+    const results = await p.publisher?.publishAll();
+    assert.deepEqual((await entryOf())?.pinNotAtEdge, true);
+    assert.equal(results?.find((r) => r.controllerId === 'ctl-a')?.pinsNotAtEdge, 1);
+    await p.holders.updateCredential(cred.id, { pin: '8642' }, CTX);
+    assert.equal((await p.publisher?.publishAll())?.find((r) => r.controllerId === 'ctl-a')?.pinsNotAtEdge, 0, 'setting the PIN again derives its verifier');
   });
 });

@@ -12,6 +12,7 @@ import type { DoorModel } from '../controller/sync-source.ts';
 import { compileCredentialSet, type ControllerDoor, type PublishedCredential } from './credential-set-compiler.ts';
 import { HolderRepository } from './holder-repository.ts';
 import { MAX_CARDHOLDERS } from './holder-service.ts';
+import type { PinHasher } from './pin.ts';
 import { SiteRepository } from './site-repository.ts';
 import { MAX_CONTROLLERS, MAX_DOORS_PER_CONTROLLER, scheduleFacts } from './site-service.ts';
 import type { CardholderStatus, CredentialStatus, DoorMode, LevelFacts } from './types.ts';
@@ -25,6 +26,8 @@ export interface PublishResult {
   controllerId: string;
   version: number;
   entries: number;
+  /** Entries whose PIN the edge cannot check (set before edge verifiers): the admin sets them again. */
+  pinsNotAtEdge: number;
 }
 
 export class CredentialSetPublisher {
@@ -34,12 +37,14 @@ export class CredentialSetPublisher {
   readonly #alarms: AlarmSink;
   readonly #debounceMs: number;
   readonly #onPublished: (results: PublishResult[]) => void;
+  readonly #pins: PinHasher;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #dirty = false;
   #closed = false;
 
-  constructor(o: { store: Store; sink: CredentialSetSink; alarms: AlarmSink; debounceMs?: number; onPublished?: (results: PublishResult[]) => void }) {
+  constructor(o: { store: Store; sink: CredentialSetSink; alarms: AlarmSink; pins: PinHasher; debounceMs?: number; onPublished?: (results: PublishResult[]) => void }) {
+    this.#pins = o.pins;
     this.#sites = new SiteRepository(o.store.db);
     this.#holders = new HolderRepository(o.store.db);
     this.#sink = o.sink;
@@ -98,7 +103,7 @@ export class CredentialSetPublisher {
     const results: PublishResult[] = [];
     for (const controllerId of ids) {
       const { entries, model } = await this.compile(controllerId);
-      results.push({ controllerId, version: this.#sink.publish(controllerId, entries, model), entries: entries.length });
+      results.push({ controllerId, version: this.#sink.publish(controllerId, entries, model), entries: entries.length, pinsNotAtEdge: entries.filter((e) => e.pinNotAtEdge === true).length });
     }
     return results;
   }
@@ -140,10 +145,17 @@ export class CredentialSetPublisher {
       list.push(level);
       levelsOf.set(link.cardholder_id, list);
     }
-    const credentials: PublishedCredential[] = (await this.#holders.credentialsOfHolders([...holders.keys()])).map((c) => ({
-      id: c.id, cardholderId: c.cardholder_id, status: c.status as CredentialStatus, validFrom: c.valid_from, validUntil: c.valid_until,
-      pinHash: c.pin_hash, duressPinHash: c.duress_pin_hash, cardFormat: c.card_format, cardNumber: c.card_number,
-    }));
+    const credentials: PublishedCredential[] = [];
+    for (const c of await this.#holders.credentialsOfHolders([...holders.keys()])) {
+      // Only active credentials are published; the others' verifiers are not even opened.
+      const open = c.status === 'active';
+      credentials.push({
+        id: c.id, cardholderId: c.cardholder_id, status: c.status as CredentialStatus, validFrom: c.valid_from, validUntil: c.valid_until,
+        pinHash: c.pin_hash, duressPinHash: c.duress_pin_hash, cardFormat: c.card_format, cardNumber: c.card_number,
+        edgePinVerifier: open && c.pin_edge_verifier !== null ? await this.#pins.openEdgeVerifier(c.id, 'pin', c.pin_edge_verifier) : null,
+        edgeDuressVerifier: open && c.duress_pin_edge_verifier !== null ? await this.#pins.openEdgeVerifier(c.id, 'duress', c.duress_pin_edge_verifier) : null,
+      });
+    }
     return compileCredentialSet({ doors, holders, credentials, levelsOf });
   }
 }

@@ -151,6 +151,9 @@ export class HolderService {
       id, cardholder_id: input.cardholderId, card_format: format, card_number: input.cardNumber,
       pin_hash: input.pin === undefined || input.pin === null ? null : await this.#pins.mac(id, input.pin),
       duress_pin_hash: input.duressPin === undefined || input.duressPin === null ? null : await this.#pins.mac(id, input.duressPin),
+      // Issue #6: the edge verifiers are derived here, while the PIN is in hand, and only here.
+      pin_edge_verifier: input.pin === undefined || input.pin === null ? null : await this.#pins.sealedEdgeVerifier(id, 'pin', input.pin),
+      duress_pin_edge_verifier: input.duressPin === undefined || input.duressPin === null ? null : await this.#pins.sealedEdgeVerifier(id, 'duress', input.duressPin),
       status, valid_from: input.validFrom ?? null, valid_until: input.validUntil ?? null, created_at: now, updated_at: now,
     };
   }
@@ -167,8 +170,15 @@ export class HolderService {
     const current = await this.#credential(id);
     checkPins(patch.pin, patch.duressPin);
     const changes: Partial<CredentialRow> = { updated_at: this.#clock.now() };
-    if (patch.pin !== undefined) changes.pin_hash = patch.pin === null ? null : await this.#pins.mac(id, patch.pin);
-    if (patch.duressPin !== undefined) changes.duress_pin_hash = patch.duressPin === null ? null : await this.#pins.mac(id, patch.duressPin);
+    // A PIN set again replaces its edge verifier (new salt); a PIN cleared removes it (issue #6).
+    if (patch.pin !== undefined) {
+      changes.pin_hash = patch.pin === null ? null : await this.#pins.mac(id, patch.pin);
+      changes.pin_edge_verifier = patch.pin === null ? null : await this.#pins.sealedEdgeVerifier(id, 'pin', patch.pin);
+    }
+    if (patch.duressPin !== undefined) {
+      changes.duress_pin_hash = patch.duressPin === null ? null : await this.#pins.mac(id, patch.duressPin);
+      changes.duress_pin_edge_verifier = patch.duressPin === null ? null : await this.#pins.sealedEdgeVerifier(id, 'duress', patch.duressPin);
+    }
     const pinHash = changes.pin_hash !== undefined ? changes.pin_hash : current.pin_hash;
     const duressHash = changes.duress_pin_hash !== undefined ? changes.duress_pin_hash : current.duress_pin_hash;
     if (pinHash !== null && pinHash === duressHash) throw invalid('duressPin', 'must differ from the PIN');

@@ -23,10 +23,10 @@ export interface AccessPlatform {
 
 /** `keys` is the keyring: the PIN MAC key is its DEK of purpose 'access.pin'. */
 /** `credentialSets`: where controllers' sets are published (the sync listener's source). */
-export function createAccessPlatform(o: { store: Store; keys: PinKeySource; audit: AuditSink; alarms: AlarmSink; clock: Clock; credentialSets?: CredentialSetSink; onPublished?: (results: PublishResult[]) => void }): AccessPlatform {
+export function createAccessPlatform(o: { store: Store; keys: PinKeySource; audit: AuditSink; alarms: AlarmSink; clock: Clock; credentialSets?: CredentialSetSink; onPublished?: (results: PublishResult[]) => void; edgePinIterations?: number }): AccessPlatform {
   const events = new AccessEventLog(o.store);
-  const pins = new PinHasher(o.keys);
-  const publisher = o.credentialSets === undefined ? undefined : new CredentialSetPublisher({ store: o.store, sink: o.credentialSets, alarms: o.alarms, ...(o.onPublished === undefined ? {} : { onPublished: o.onPublished }) });
+  const pins = new PinHasher(o.keys, o.edgePinIterations);
+  const publisher = o.credentialSets === undefined ? undefined : new CredentialSetPublisher({ store: o.store, sink: o.credentialSets, alarms: o.alarms, pins, ...(o.onPublished === undefined ? {} : { onPublished: o.onPublished }) });
   const changed = (): void => publisher?.changed();
   const holders = new HolderService({ store: o.store, pins, audit: o.audit, clock: o.clock, changed });
   return {

@@ -134,7 +134,8 @@ export async function startSimulatedReader(o: SimulatedReaderOptions): Promise<R
             const bits = encodeWiegand({ format: 'H10301', facilityCode: input.facilityCode, cardNumber: input.cardNumber });
             return pd.queueCardRead({ reader: 0, format: OSDP_RAW_WIEGAND, bitCount: bits.bitCount, data: bits.data });
           })()
-        : pd.queueKeypad(0, Buffer.from(input.digits, 'ascii'));
+        : // The digits then '#' (OSDP §7.13 sends it as 0x0D), as a person ends the entry.
+          pd.queueKeypad(0, Buffer.concat([Buffer.from(input.digits, 'ascii'), Buffer.from([0x0d])]));
       o.print(queued ? `reader: ${input.kind} queued` : 'reader: event queue full; input dropped');
     } catch (err) {
       if (err instanceof VigilError) o.print(`reader: ${err.code}: ${err.message}`);
