@@ -14,10 +14,11 @@
 //   VIGIL_BENCH_RECORD_BUDGET_S  wall budget of the whole scenario (default 600)
 //   VIGIL_BENCH_RECORD_PROFILE=1 --cpu-prof for the Vigil child (top functions printed)
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareClip } from './clip.ts';
 import { REPLAY_FPS, REPLAY_PASSWORD, REPLAY_USER } from './rtsp-replay.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { createLogger } from '../src/core/logger.ts';
@@ -27,8 +28,6 @@ import { CameraRecorder } from '../src/video/recorder/camera-recorder.ts';
 import { VideoStore } from '../src/video/storage/video-store.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CACHE = path.join(HERE, '.cache');
-const CLIP = path.join(CACHE, 'clip-1080p30-4mbps-g30.h264');
 const CLK_TCK = 100;
 const DRAIN_MS = 1500;
 
@@ -49,19 +48,6 @@ const children = new Set<ChildProcess>();
 function envNumber(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-/** The 10 s 1080p30 clip, encoded once and cached (bench/.cache is gitignored). */
-function prepareClip(): string {
-  if (existsSync(CLIP)) return CLIP;
-  mkdirSync(CACHE, { recursive: true });
-  const partial = `${CLIP}.partial`;
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${REPLAY_FPS}`, '-t', '10',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '4M', '-maxrate', '4M', '-bufsize', '4M', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', '0',
-    '-pix_fmt', 'yuv420p', '-f', 'h264', partial], { timeout: 300_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`ffmpeg could not make the clip (apt-get install ffmpeg): ${String(r.stderr ?? r.error)}`);
-  renameSync(partial, CLIP);
-  return CLIP;
 }
 
 function track(child: ChildProcess): ChildProcess {
