@@ -108,7 +108,7 @@ export function printProfile(dir: string, fromUs: number, toUs: number): void {
   }
   const busy = [...self.values()].reduce((a, b) => a + b, 0);
   const pct = (n: number): string => `${((n / Math.max(1, busy)) * 100).toFixed(1).padStart(5)}%`;
-  console.log(`  vigil child main-thread CPU profile, ${windowed ? 'push window only' : 'WHOLE RUN (window outside the profile clock)'}: ${busy} busy samples, main thread ${((busy / Math.max(1, busy + idle)) * 100).toFixed(0)}% busy`);
+  console.log(`  vigil child main-thread CPU profile, ${windowed ? 'push window only' : 'WHOLE RUN (window outside the profile clock)'}: ${busy} busy samples (${idle} idle)`);
   console.log('  by stage (self time attributed to the nearest Vigil frame):');
   for (const [key, count] of [...stages].sort((a, b) => b[1] - a[1])) console.log(`    ${pct(count)}  ${key}`);
   console.log('  top self time:');
