@@ -2,7 +2,7 @@
 // side in the same run (testing.md, "Benchmarks"). Never part of `npm test`.
 //   access — edge controller: 2M credentials, decision p50/p99 with the event write, delta apply
 //   audit — security event log writer (hash chain + signed checkpoints) vs plain batched inserts
-//   mp4   — fMP4 muxer: ns per access unit, MB/s, heap per fragment, vs `ffmpeg -c copy`
+//   mp4   — fMP4 muxer: ours vs mediabunny side by side (fragments/s, CPU µs and bytes allocated per fragment), ffprobe-checked
 type Scenario = () => Promise<{ run(): Promise<Record<string, number> | void> }>;
 
 const SCENARIOS: Record<string, Scenario> = {

@@ -12,12 +12,15 @@
 //   VIGIL_BENCH_RECORD_STREAMS   comma list of N (default 8,16,32,64)
 //   VIGIL_BENCH_RECORD_SECONDS   window per run (default 30)
 //   VIGIL_BENCH_RECORD_BUDGET_S  wall budget of the whole scenario (default 600)
-//   VIGIL_BENCH_RECORD_PROFILE=1 --cpu-prof for the Vigil child (top functions printed)
+//   VIGIL_BENCH_RECORD_PROFILE=1 --cpu-prof for the Vigil child: stages and top functions over the
+//                                window (bench/cpu-profile.ts); its CPU figure then includes the profiler
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareClip } from './clip.ts';
+import { monotonicMicros, printProfile, printThreadSplit, threadTicks } from './cpu-profile.ts';
 import { REPLAY_FPS, REPLAY_PASSWORD, REPLAY_USER } from './rtsp-replay.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { createLogger } from '../src/core/logger.ts';
@@ -27,8 +30,6 @@ import { CameraRecorder } from '../src/video/recorder/camera-recorder.ts';
 import { VideoStore } from '../src/video/storage/video-store.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const CACHE = path.join(HERE, '.cache');
-const CLIP = path.join(CACHE, 'clip-1080p30-4mbps-g30.h264');
 const CLK_TCK = 100;
 const DRAIN_MS = 1500;
 
@@ -49,19 +50,6 @@ const children = new Set<ChildProcess>();
 function envNumber(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-/** The 10 s 1080p30 clip, encoded once and cached (bench/.cache is gitignored). */
-function prepareClip(): string {
-  if (existsSync(CLIP)) return CLIP;
-  mkdirSync(CACHE, { recursive: true });
-  const partial = `${CLIP}.partial`;
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${REPLAY_FPS}`, '-t', '10',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '4M', '-maxrate', '4M', '-bufsize', '4M', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-bf', '0',
-    '-pix_fmt', 'yuv420p', '-f', 'h264', partial], { timeout: 300_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) throw new Error(`ffmpeg could not make the clip (apt-get install ffmpeg): ${String(r.stderr ?? r.error)}`);
-  renameSync(partial, CLIP);
-  return CLIP;
 }
 
 function track(child: ChildProcess): ChildProcess {
@@ -140,23 +128,26 @@ async function waitForViewers(server: ChildProcess, n: number, timeoutMs: number
 }
 
 /** Pushes the window and samples CPU of `pids` over it; returns the server's report. */
-async function measureWindow(server: ChildProcess, pids: Array<number | undefined>, seconds: number): Promise<{ cpuS: number; done: Message }> {
+async function measureWindow(server: ChildProcess, pids: Array<number | undefined>, seconds: number): Promise<{ cpuS: number; done: Message; fromUs: number; toUs: number }> {
   const before = pids.reduce<number>((sum, p) => sum + cpuTicks(p), 0);
+  const fromUs = monotonicMicros();
   server.send({ type: 'go', seconds });
   const done = await nextMessage(server, 'done', (seconds + 60) * 1000);
   await new Promise((r) => setTimeout(r, DRAIN_MS));
   const after = pids.reduce<number>((sum, p) => sum + cpuTicks(p), 0);
-  return { cpuS: (after - before) / CLK_TCK, done };
+  return { cpuS: (after - before) / CLK_TCK, done, fromUs, toUs: monotonicMicros() };
 }
 
-async function runVigil(server: ChildProcess, port: number, n: number, seconds: number, dir: string): Promise<{ cpuS: number; rssKiB: number; lost: number; serverCpuS: number; lateMs: number; profile: string | undefined }> {
+async function runVigil(server: ChildProcess, port: number, n: number, seconds: number, dir: string): Promise<{ cpuS: number; rssKiB: number; lost: number; serverCpuS: number; lateMs: number; profile: { dir: string; fromUs: number; toUs: number } | undefined }> {
   const profileDir = process.env['VIGIL_BENCH_RECORD_PROFILE'] === '1' ? path.join(dir, 'prof') : undefined;
   const execArgv = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const child = track(fork(fileURLToPath(import.meta.url), ['--vigil-recorder', String(port), String(n), dir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
     await nextMessage(child, 'ready', 60_000);
     await waitForViewers(server, n, 60_000);
-    const { cpuS, done } = await measureWindow(server, [child.pid], seconds);
+    const threadsBefore = threadTicks(child.pid);
+    const { cpuS, done, fromUs, toUs } = await measureWindow(server, [child.pid], seconds);
+    printThreadSplit(threadsBefore, threadTicks(child.pid));
     child.send({ type: 'stop' });
     const stats = await nextMessage(child, 'stats', 120_000);
     const rssKiB = peakRssKiB(child.pid);
@@ -174,7 +165,7 @@ async function runVigil(server: ChildProcess, port: number, n: number, seconds: 
     await nextMessage(child, 'closed', 60_000);
     // It exits by itself (a signal would lose the --cpu-prof file); SIGKILL below if it hangs.
     await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-    return { cpuS, rssKiB, lost, serverCpuS: Number(done['cpuMs']) / 1000, lateMs: Number(done['lateMs']), profile: profileDir };
+    return { cpuS, rssKiB, lost, serverCpuS: Number(done['cpuMs']) / 1000, lateMs: Number(done['lateMs']), profile: profileDir === undefined ? undefined : { dir: profileDir, fromUs, toUs } };
   } finally {
     await stopChild(child, 'SIGKILL', 5000);
   }
@@ -226,7 +217,7 @@ async function runOnce(clip: string, n: number, seconds: number): Promise<RunFig
   try {
     const port = Number((await nextMessage(server, 'ready', 60_000))['port']);
     const vigil = await runVigil(server, port, n, seconds, dir);
-    if (vigil.profile !== undefined) printProfile(vigil.profile);
+    if (vigil.profile !== undefined) printProfile(vigil.profile.dir, vigil.profile.fromUs, vigil.profile.toUs);
     const peer = await runFfmpeg(server, port, n, seconds, dir);
     const minutes = (n * seconds) / 60;
     const f: RunFigures = {
@@ -249,24 +240,6 @@ async function runOnce(clip: string, n: number, seconds: number): Promise<RunFig
     await stopChild(server, 'SIGTERM', 5000);
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** Top self-time functions of the Vigil child's CPU profile (V8 .cpuprofile). */
-function printProfile(dir: string): void {
-  const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
-  if (file === undefined) return;
-  const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples: number[] };
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const self = new Map<string, number>();
-  for (const id of profile.samples) {
-    const cf = byId.get(id)?.callFrame;
-    const key = cf === undefined ? '?' : `${cf.functionName || '(anonymous)'} ${path.basename(cf.url)}:${cf.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + 1);
-  }
-  self.delete('(idle) :0');
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log('  vigil child CPU profile (whole child run, idle excluded), top self time:');
-  for (const [key, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${((count / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
 }
 
 export async function run(): Promise<Record<string, number>> {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { isVigilError } from '../core/errors.ts';
-import { IV_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, seal } from './aead.ts';
+import { IV_BYTES, SEAL_OVERHEAD, TAG_BYTES, open, seal, sealParts } from './aead.ts';
 
 const h = (hex: string): Buffer => Buffer.from(hex, 'hex');
 
@@ -81,4 +81,20 @@ test('truncated and empty inputs are rejected', () => {
 
 test('a key that is not 256 bits is refused (ACS-5.3.1.1: AES-256 only)', () => {
   assert.throws(() => seal(randomBytes(16), Buffer.from('x')), (err: unknown) => isVigilError(err, 'VIGIL_CRYPTO_BAD_INPUT'));
+});
+
+test('sealParts() is the sealed format in pieces: joined, open() reads it; fresh IV; the AAD is bound', () => {
+  const key = randomBytes(32);
+  const plaintext = randomBytes(70_000);
+  const parts = sealParts(key, plaintext, Buffer.from('segment|record 3'));
+  assert.equal(parts.length, 3);
+  assert.equal(parts[0]?.length, 1 + IV_BYTES);
+  assert.equal(parts[0]?.[0], 1);
+  assert.equal(parts[1]?.length, plaintext.length);
+  assert.equal(parts[2]?.length, TAG_BYTES);
+  const joined = Buffer.concat(parts);
+  assert.equal(joined.length, plaintext.length + SEAL_OVERHEAD);
+  assert.deepEqual(open(key, joined, Buffer.from('segment|record 3')), plaintext);
+  assertOpenFails(() => open(key, joined, Buffer.from('segment|record 4')));
+  assert.notDeepEqual(sealParts(key, plaintext)[0], sealParts(key, plaintext)[0]);
 });

@@ -20,15 +20,28 @@ export const SEAL_OVERHEAD = 1 + IV_BYTES + TAG_BYTES;
 const ALGORITHM = 'aes-256-gcm';
 
 export function seal(key: Buffer, plaintext: Uint8Array, aad?: Uint8Array): Buffer {
+  const parts = sealParts(key, plaintext, aad);
+  const sealed = Buffer.concat(parts);
+  parts[1]?.fill(0);
+  return sealed;
+}
+
+/**
+ * The sealed format of `seal`, as its parts in order — [version ‖ iv (13)], ciphertext, tag —
+ * for a caller that writes them out with one gathered write (fs writev) instead of copying a
+ * large record into one buffer: same key, fresh random IV, AAD and bytes as `seal`.
+ */
+export function sealParts(key: Buffer, plaintext: Uint8Array, aad?: Uint8Array): Buffer[] {
   checkKey(key);
+  const head = Buffer.allocUnsafe(1 + IV_BYTES);
+  head[0] = SEALED_VERSION;
   const iv = randomBytes(IV_BYTES);
+  iv.copy(head, 1);
   const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
   if (aad !== undefined) cipher.setAAD(aad);
   const body = cipher.update(plaintext);
-  const last = cipher.final();
-  const sealed = Buffer.concat([Buffer.from([SEALED_VERSION]), iv, body, last, cipher.getAuthTag()]);
-  body.fill(0);
-  return sealed;
+  const last = cipher.final(); // GCM is a stream mode: empty, kept for the general contract
+  return last.length === 0 ? [head, body, cipher.getAuthTag()] : [head, Buffer.concat([body, last]), cipher.getAuthTag()];
 }
 
 export function open(key: Buffer, sealed: Uint8Array, aad?: Uint8Array): Buffer {

@@ -16,6 +16,8 @@ import { RtspAuthenticator, staticCredentialVerifier } from '../rtsp/digest-serv
 import { LiveVideoSource } from '../rtsp/live-source.ts';
 import { RtspServer } from '../rtsp/server.ts';
 import { VideoStore } from '../storage/video-store.ts';
+import { openSegment, readFragmentSamples } from '../mp4/index.ts';
+import { isOutOfBandNal, nalType } from '../mp4/nal.ts';
 import { CameraRecorder } from './camera-recorder.ts';
 
 const FPS = 25;
@@ -82,8 +84,31 @@ async function recordThreeGops(recorder: CameraRecorder, source: LiveVideoSource
   const rows = await video.catalog.chain('cam-1', 0, 100);
   const fragments = rows.reduce((n, r) => n + r.fragments, 0);
   let frames = 0;
-  for (const row of rows) for await (const rec of video.readSegment(row.id)) if (rec.kind === 'fragment') frames += (rec.durationMs * FPS) / 1000;
+  const stored: Buffer[] = [];
+  for (const row of rows) {
+    const records: Buffer[] = [];
+    for await (const rec of video.readSegment(row.id)) {
+      if (rec.kind === 'fragment') frames += (rec.durationMs * FPS) / 1000;
+      records.push(rec.payload);
+    }
+    const segment = openSegment(Buffer.concat(records));
+    for (const f of segment.fragments) {
+      const samples = readFragmentSamples(segment.bytes, f, segment.init, segment.init.tracks[0]?.trackId ?? 1);
+      for (let k = 0; k < samples.count; k++) {
+        const at = samples.offsets[k] ?? 0;
+        stored.push(Buffer.from(segment.bytes.subarray(at, at + (samples.sizes[k] ?? 0))));
+      }
+    }
+  }
   assert.deepEqual({ fragments, stats: recorder.stats.accessUnits }, { fragments: 3, stats: sent }, JSON.stringify(rows.map((r) => [r.state, r.fragments])));
   assert.ok(Math.abs(frames - sent) <= 1, `${frames} frames stored of ${sent}`);
+  // Byte-exact: every stored sample is the unit sent, as length-prefixed NAL units without the
+  // parameter sets (they live in avcC), in order: no unit was overwritten while the muxer held it.
+  assert.equal(stored.length, sent);
+  for (let i = 0; i < sent; i++) {
+    const nals = (clip[i % clip.length] ?? []).filter((nal) => !isOutOfBandNal('h264', nalType('h264', nal[0] ?? 0)));
+    const expected = Buffer.concat(nals.flatMap((nal) => [Buffer.from([nal.length >>> 24, (nal.length >>> 16) & 0xff, (nal.length >>> 8) & 0xff, nal.length & 0xff]), nal]));
+    assert.ok(stored[i]?.equals(expected), `sample ${i} differs from the access unit sent`);
+  }
   assert.ok(audit.events.some((e) => e.action === 'video.signal_lost' && e.target === 'camera:cam-1'), 'signal loss is audited');
 }

@@ -21,6 +21,7 @@ import type { VigilError } from '../../core/errors.ts';
 import type { SegmentWriter } from '../storage/segment-writer.ts';
 import type { VideoStore } from '../storage/video-store.ts';
 import { avcCodecString, type LiveHub } from '../live/live-hub.ts';
+import { AccessUnitArena } from './access-unit-arena.ts';
 import { RateMeter } from './rate-meter.ts';
 
 export interface CameraSource {
@@ -294,6 +295,8 @@ export class CameraRecorder {
 /** One RTSP session's timeline: RTP timestamps → monotonic decode times → fragments. */
 class StreamSession {
   #muxer: FragmentMuxer | undefined;
+  /** Copies of the units the muxer still holds (the depacketizer reuses its buffer). */
+  readonly #units = new AccessUnitArena();
   readonly #track: FeedTrack;
   readonly #wallStart: number;
   #pending: { data: Buffer; dts: number; keyframe: boolean } | undefined;
@@ -339,8 +342,9 @@ class StreamSession {
       this.#lastRtp = au.timestamp;
       fragment = this.#muxer.push(0, { data: this.#pending.data, dts: this.#pending.dts, ctsOffset: 0, duration, keyframe: this.#pending.keyframe });
       this.#dts += duration;
+      if (fragment !== undefined) this.#units.turn(); // the muxer now holds only the unit just pushed
     }
-    this.#pending = { data: Buffer.from(au.data), dts: this.#dts, keyframe: au.keyframe };
+    this.#pending = { data: this.#units.copy(au.data), dts: this.#dts, keyframe: au.keyframe };
     return { accepted: true, fragment };
   }
 
