@@ -20,6 +20,14 @@ import { normaliseFingerprint, tlsClientOptions } from './tls.ts';
 
 const MAX_CHAIN = 8;
 
+
+/** Ends a socket we are done with; a late error from it must not surface (nothing listens any more). */
+function discard(socket: TLSSocket): void {
+  socket.removeAllListeners('error');
+  socket.on('error', () => undefined);
+  socket.destroy();
+}
+
 export interface ServerCertificate {
   /** SHA-256 of the DER certificate, 'AB:CD:…' (as devices and browsers display it). */
   fingerprint256: string;
@@ -94,9 +102,7 @@ export function readServerCertificate(endpoint: TlsEndpoint): Promise<ServerCert
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined);
-      socket.destroy();
+      discard(socket);
       if (seen === undefined || seen.peer.raw === undefined) {
         reject(unreachable(endpoint, err));
         return;
@@ -143,9 +149,7 @@ export function connectPinned(endpoint: PinnedEndpoint): Promise<TLSSocket> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.removeAllListeners('error');
-      socket.on('error', () => undefined);
-      socket.destroy();
+      discard(socket);
       if (seen === undefined) {
         reject(unreachable(endpoint, err));
         return;
