@@ -37,6 +37,7 @@ export interface FfmpegSourceOptions {
   logger: Logger;
   /** Camera name in alarms. */
   name: string;
+  /** One access unit; its NAL buffers are slices the parser never writes again, so they may be kept. */
   onAccessUnit(nals: Buffer[], timestamp90k: number): void;
 }
 

@@ -29,11 +29,16 @@ interface Decoded {
   settled: boolean;
 }
 
+function view(nal: Uint8Array): Buffer {
+  return Buffer.from(nal.buffer, nal.byteOffset, nal.byteLength);
+}
+
 export class SnapshotSource {
   readonly #ffmpeg: string;
   readonly #quality: number;
   readonly #parameterSets = new Map<number, Buffer>();
-  #keyframe: Buffer | undefined;
+  /** The latest keyframe as Annex B pieces (views on the encoder's buffers) and its size. */
+  #keyframe: { parts: Buffer[]; size: number } | undefined;
   #keyframeSeq = 0;
   #decoded: Decoded | undefined;
 
@@ -48,7 +53,7 @@ export class SnapshotSource {
     for (const nal of nals) {
       const type = (nal[0] ?? 0) & 0x1f;
       if (type === H264_NAL.SPS || type === H264_NAL.PPS) {
-        if (nal.length <= MAX_PARAMETER_SET_BYTES) this.#parameterSets.set(type, Buffer.from(nal));
+        if (nal.length <= MAX_PARAMETER_SET_BYTES) this.#parameterSets.set(type, view(nal));
       } else if (isH264KeyframeNal(type)) keyframe = true;
     }
     if (!keyframe) return;
@@ -62,10 +67,11 @@ export class SnapshotSource {
       if (type === H264_NAL.SPS || type === H264_NAL.PPS || type === H264_NAL.AUD) continue;
       size += 4 + nal.length;
       if (size > MAX_KEYFRAME_BYTES) return;
-      parts.push(START_CODE, Buffer.from(nal.buffer, nal.byteOffset, nal.byteLength));
+      parts.push(START_CODE, view(nal));
     }
-    // Copied: the caller's buffers are reused by the parser.
-    this.#keyframe = Buffer.concat(parts, size);
+    // Kept as views, not copied: the encoder's buffers are never written again (FfmpegSource),
+    // so the per-keyframe cost stays off the stream until someone asks for a snapshot.
+    this.#keyframe = { parts, size };
     this.#keyframeSeq += 1;
   }
 
@@ -76,7 +82,7 @@ export class SnapshotSource {
     const current = this.#decoded;
     // One decode at a time: a newer keyframe waits for the running decode to settle.
     if (current !== undefined && (current.keyframe === this.#keyframeSeq || !current.settled)) return current.jpeg;
-    const decoded: Decoded = { keyframe: this.#keyframeSeq, jpeg: this.#decode(keyframe), settled: false };
+    const decoded: Decoded = { keyframe: this.#keyframeSeq, jpeg: this.#decode(Buffer.concat(keyframe.parts, keyframe.size)), settled: false };
     this.#decoded = decoded;
     decoded.jpeg.then(
       () => { decoded.settled = true; },
@@ -116,7 +122,7 @@ export interface SnapshotRequest {
 }
 
 export type SnapshotAnswer =
-  | { status: 200; jpeg: Buffer; username: string }
+  | { status: 200; jpeg: Buffer }
   | { status: 401; challenges: string[] };
 
 export interface SnapshotEndpointOptions {
@@ -150,6 +156,6 @@ export class SnapshotEndpoint {
     if (source === undefined) throw new VigilError('VIGIL_CAMERA_SNAPSHOT_UNAVAILABLE', 'the camera is not running');
     const jpeg = await source.jpeg();
     this.#o.audit.record({ category: 'video', action: 'camera.snapshot', actor: `user:${outcome.username.toLowerCase()}`, source: request.sourceIp, target: 'camera:self', outcome: 'success', details: { bytes: jpeg.length } });
-    return { status: 200, jpeg, username: outcome.username };
+    return { status: 200, jpeg };
   }
 }
