@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { runAssessment } from '../../src/assess/run.ts';
+import { CHROMIUM } from '../helpers/chromium.ts';
 import { ROOT } from '../helpers/vigil-process.ts';
 import { basicAdminAdmin, listen } from './weak-targets.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const HOST = '127.0.0.91';
 
 test('the HTML report renders in Chromium with its summary and findings (screenshot saved)', async () => {

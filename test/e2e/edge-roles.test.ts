@@ -45,15 +45,17 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     assert.equal(r.status, 200, r.text);
     return r.body.events.filter((e) => e.source === 'controller:ctl-1').sort((a, b) => Number(a.details['controllerSeq']) - Number(b.details['controllerSeq']));
   };
-  const waitEvents = async (count: number, timeoutMs = 20_000): Promise<AccessEventView[]> => {
+  /** The platform's controller events once `done` holds for them (bounded: 20 s, 200 reads). */
+  const eventsWhen = async (done: (events: AccessEventView[]) => boolean, what: string, timeoutMs = 20_000): Promise<AccessEventView[]> => {
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i < 200 && Date.now() < deadline; i++) {
       const events = await platformEvents();
-      if (events.length >= count) return events;
+      if (done(events)) return events;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`the platform did not get ${count} controller events`);
+    throw new Error(`the platform did not get ${what}`);
   };
+  const waitEvents = (count: number): Promise<AccessEventView[]> => eventsWhen((events) => events.length >= count, `${count} controller events`);
   const startPlatform = async (): Promise<void> => {
     platform = await startVigil({
       host: PLATFORM_HOST,
@@ -309,13 +311,7 @@ describe('edge roles as processes: platform, controller, simulated reader', () =
     assert.match(locked.controllerLine, /denied \(pin locked out\)/);
 
     // Forwarded: the platform's access events show the duress grant; its alarms the duress alarm.
-    const deadline = Date.now() + 20_000;
-    let events: AccessEventView[] = [];
-    for (let i = 0; i < 200 && Date.now() < deadline; i++) {
-      events = await platformEvents();
-      if (events.some((e) => e.reason === 'pin locked out')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const events = await eventsWhen((all) => all.some((e) => e.reason === 'pin locked out'), 'the PIN lockout event');
     const reasons = events.slice(20).map((e) => `${e.outcome}:${e.reason}`);
     assert.deepEqual(reasons, [
       ...Array<string>(5).fill('granted:valid credential'), 'denied:wrong pin', 'granted:duress', 'denied:pin required',

@@ -147,6 +147,16 @@ function mutate(r: () => number, world: World): void {
   world.credentials.push({ id: `cred-new-${world.credentials.length}`, cardholderId: pick([...world.holders.keys()]), status: 'active', validFrom: null, validUntil: null, pinHash: null, duressPinHash: null, edgePinVerifier: null, edgeDuressVerifier: null, cardFormat: 'h10301', cardNumber: String(90 * 65536 + 100 + world.credentials.length) });
 }
 
+/** Publishes a compiled set and applies what the controller pulls (a full set, then deltas on the version it holds). */
+async function deliver(source: PublishedCredentialSets, edge: EdgeController, clock: ManualClock, compiled: ReturnType<typeof compileCredentialSet>): Promise<{ have: number; baseVersion: number | null }> {
+  const have = edge.version;
+  source.publish('ctl-eq', compiled.entries, compiled.model);
+  const changes = await source.changesSince('ctl-eq', have);
+  assert.ok(changes !== null);
+  edge.apply(signCredentialSet(platform, { controllerId: 'ctl-eq', issuedAt: clock.now(), ...changes }));
+  return { have, baseVersion: changes.baseVersion };
+}
+
 test('online = offline: the decision engine and the edge controller with the compiled set agree on every generated card read, after full sets and deltas', async () => {
   const r = rng(SEED);
   let compared = 0;
@@ -164,12 +174,8 @@ test('online = offline: the decision engine and the edge controller with the com
     for (let round = 0; round < 2; round++) {
       const compiled = compileCredentialSet({ doors: world.doors, holders: world.holders, credentials: world.credentials, levelsOf: levelsOf(world) });
       clock.set(T0 - DAY + round);
-      const have = edge.version;
-      source.publish('ctl-eq', compiled.entries, compiled.model);
-      const changes = await source.changesSince('ctl-eq', have);
-      assert.ok(changes !== null);
-      assert.equal(changes.baseVersion, round === 0 ? null : have, 'a full set first, then a delta on the version held');
-      edge.apply(signCredentialSet(platform, { controllerId: 'ctl-eq', issuedAt: clock.now(), ...changes }));
+      const { have, baseVersion } = await deliver(source, edge, clock, compiled);
+      assert.equal(baseVersion, round === 0 ? null : have, 'a full set first, then a delta on the version held');
       const keys = new Set(compiled.entries.map((e) => e.key));
       for (let i = 0; i < REQUESTS; i++) {
         const door = world.doors[Math.floor(r() * world.doors.length)];
@@ -260,11 +266,7 @@ test('online = offline with PINs: no PIN, the PIN, the duress PIN or a wrong one
       // Never the platform's MAC in a published entry: only the PBKDF2 verifiers.
       assert.ok(!JSON.stringify(compiled.entries).includes('hmac-sha256$'));
       clock.set(T0 - DAY + round);
-      const have = edge.version;
-      source.publish('ctl-eq', compiled.entries, compiled.model);
-      const changes = await source.changesSince('ctl-eq', have);
-      assert.ok(changes !== null);
-      edge.apply(signCredentialSet(platform, { controllerId: 'ctl-eq', issuedAt: clock.now(), ...changes }));
+      await deliver(source, edge, clock, compiled);
       const keys = new Set(compiled.entries.map((e) => e.key));
       for (let i = 0; i < REQUESTS; i++) {
         const door = world.doors[Math.floor(r() * world.doors.length)];
